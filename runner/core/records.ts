@@ -1,0 +1,109 @@
+// The small typed vocabulary shared by sources (adapters), the pure core and the sink.
+// Sources turn groups of CSV records into TargetRecords; the sink never sees CSV.
+
+/** Kinds of export file a cart produces; loaded in this order (orders reference customers and products). */
+export const ENTITIES = ["customers", "products", "orders"] as const;
+export type Entity = (typeof ENTITIES)[number];
+
+export type Value = string | number | null;
+
+/** One parsed CSV record and where it came from, so a reject can point at it exactly. */
+export interface SourceRow {
+  /** File name as shown to the user (basename or s3 key). */
+  file: string;
+  /** 1-based line on which the record starts (a quoted newline makes records span lines). */
+  line: number;
+  /** Byte offset of the record's first byte in the source file (before decoding). */
+  offset: number;
+  /** 0-based index of the record in the file, header excluded; the checkpoint unit. */
+  ordinal: number;
+  /** The record as decoded text, for the rejects file. */
+  raw: string;
+  /** Cells by header name. A repeated header gets `#2`, `#3`… (EC-CUBE's 受注CSV has 送料 twice). */
+  fields: Record<string, string>;
+}
+
+/** A reference from one target row to another, resolved through id_map at merge time. */
+export interface TargetRef {
+  /** Column that receives the referenced row's target id, e.g. `customer_id`. */
+  column: string;
+  table: TableName;
+  /** Source id (or an alias registered with `aliases`) of the referenced row. */
+  key: string;
+}
+
+export type TableName =
+  | "customers"
+  | "customer_addresses"
+  | "products"
+  | "product_variants"
+  | "orders"
+  | "order_items"
+  | "shipments";
+
+/** One row for one target table, keyed by the source system's id (stable across re-runs). */
+export interface TargetRecord {
+  table: TableName;
+  sourceId: string;
+  /** Column → value, columns as declared in runner/schema/tables.ts (refs excluded). */
+  values: Record<string, Value>;
+  refs?: TargetRef[];
+  /** Extra id_map keys for this row, e.g. `email:a@example.jp` so Shopify orders find their customer. */
+  aliases?: string[];
+}
+
+export interface Reject {
+  file: string;
+  line: number;
+  offset: number;
+  /** Header of the offending cell, or null when the record as a whole is wrong. */
+  field: string | null;
+  reason: string;
+  raw: string;
+}
+
+export type FindingKind =
+  | "duplicate_email"
+  | "impossible_date"
+  | "totals_mismatch"
+  | "unknown_prefecture"
+  | "conflicting_source_id"
+  | "unresolved_reference";
+
+/** Data worth a human look; the row is still loaded. */
+export interface Finding {
+  kind: FindingKind;
+  file: string;
+  line: number;
+  message: string;
+}
+
+/** What a source makes of one group of consecutive rows (an order's item rows, a product's variants…). */
+export interface GroupResult {
+  records: TargetRecord[];
+  rejects: Reject[];
+  findings: Finding[];
+  /** Rows deliberately not loaded by a rule (e.g. EC-CUBE 送料/手数料 lines folded into order totals). */
+  skipped: number;
+  /** Rows whose data went into `records`. loaded + skipped + rejects.length === rows in the group. */
+  loaded: number;
+}
+
+export interface FileSpec {
+  entity: Entity;
+  /** Headers whose presence identifies the file kind; all must be present. */
+  requiredHeaders: readonly string[];
+}
+
+/** A cart export format. Pure: parsing bytes and talking to MySQL happen elsewhere. */
+export interface SourceAdapter {
+  /** id_map's source_system, e.g. `eccube4`. */
+  readonly system: string;
+  readonly encoding: "cp932" | "utf8";
+  readonly files: readonly FileSpec[];
+  /** Consecutive rows with the same key form one group; a group is never split across chunks or shards. */
+  groupKey(entity: Entity, row: SourceRow): string;
+  /** Rows with equal shard keys land in the same shard: a customer and all their orders share one. */
+  shardKey(entity: Entity, row: SourceRow): string;
+  transform(entity: Entity, rows: readonly SourceRow[]): GroupResult;
+}
