@@ -1,4 +1,5 @@
 #!/usr/bin/env -S npx tsx
+export {};
 // `ikou <command>`: dispatches to the command's own module, which parses its arguments.
 const commands: Record<string, () => Promise<{ main(argv: string[]): Promise<number> }>> = {
   import: () => import("../runner/cli.ts"),

@@ -1,0 +1,122 @@
+// `ikou import` and `ikou migrate`: argument parsing and exit codes only.
+import mysql from "mysql2/promise";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { parseShard } from "./core/shard.ts";
+import { DEFAULTS, InterruptedError, runImport } from "./job.ts";
+import { log } from "./log.ts";
+import { progressView } from "./progress.ts";
+import { summarize } from "./summary.ts";
+import { migrate } from "./sink/migrate.ts";
+import { resolveSource } from "./sources/index.ts";
+
+const USAGE = `usage:
+  ikou import --source eccube4|shopify|mapping:<file> --input <dir|file|s3://bucket/prefix>
+              [--db mysql://…] [--parallel N] [--chunk N] [--dry-run] [--shard i/n] [--out dir] [--json]
+  ikou migrate [--db mysql://…]
+The database defaults to $MYSQL_URL; --shard defaults from AWS_BATCH_JOB_ARRAY_INDEX/SIZE.`;
+
+/** Exit codes: 0 done, 1 failed, 2 usage, 143 stopped by SIGTERM (AWS Batch retries it). */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === "migrate") return await migrateCommand(rest);
+    if (command === "import") return await importCommand(rest);
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n${USAGE}\n`);
+      return 2;
+    }
+    if (err instanceof InterruptedError) {
+      log.warn({ reason: err.message }, "import interrupted; re-run the same command to resume");
+      return 143;
+    }
+    log.error({ err: { message: (err as Error).message, code: (err as { code?: string }).code } }, "import failed");
+    process.stderr.write(`ikou: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+class UsageError extends Error {}
+
+function positiveInt(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} ${text}: expected a positive integer`);
+  return n;
+}
+
+async function migrateCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { db: { type: "string" } } });
+  const db = values.db ?? process.env.MYSQL_URL;
+  if (!db) throw new UsageError("no database: pass --db or set MYSQL_URL");
+  const conn = await mysql.createConnection(db);
+  try {
+    const applied = await migrate(conn);
+    process.stdout.write(applied.length ? `applied migrations ${applied.join(", ")}\n` : "schema is up to date\n");
+    return 0;
+  } finally {
+    await conn.end();
+  }
+}
+
+function parseImportArgs(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: {
+        source: { type: "string" },
+        input: { type: "string" },
+        db: { type: "string" },
+        parallel: { type: "string" },
+        chunk: { type: "string" },
+        "dry-run": { type: "boolean", default: false },
+        shard: { type: "string" },
+        out: { type: "string" },
+        json: { type: "boolean", default: false },
+      },
+    }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+async function importCommand(args: string[]): Promise<number> {
+  const values = parseImportArgs(args);
+  if (!values.source || !values.input) throw new UsageError("--source and --input are required");
+  const shard = parseShard(values.shard);
+  const adapter = await resolveSource(values.source);
+  const stop = new AbortController();
+  // Fargate Spot gives ~30 s after SIGTERM: stop reading, let the chunks in flight commit, exit non-zero.
+  const onTerm = () => {
+    if (stop.signal.aborted) process.exit(143);
+    log.warn("SIGTERM: finishing the chunks in flight");
+    stop.abort();
+  };
+  process.on("SIGTERM", onTerm);
+  process.on("SIGINT", onTerm);
+  const view = progressView(Boolean(process.stderr.isTTY) && !values.json);
+  try {
+    const report = await runImport({
+      adapter,
+      input: values.input,
+      db: values.db ?? process.env.MYSQL_URL,
+      parallel: positiveInt("parallel", values.parallel, DEFAULTS.parallel),
+      chunkRows: positiveInt("chunk", values.chunk, DEFAULTS.chunkRows),
+      dryRun: values["dry-run"],
+      shard,
+      outDir: values.out ?? path.join("out", `${adapter.system}-${shard.index}of${shard.count}`),
+      signal: stop.signal,
+      onProgress: (p) => view.update(p),
+    });
+    view.stop();
+    process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : summarize(report));
+    return 0;
+  } finally {
+    view.stop();
+    process.off("SIGTERM", onTerm);
+    process.off("SIGINT", onTerm);
+  }
+}

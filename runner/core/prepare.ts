@@ -1,0 +1,89 @@
+// A chunk of row groups → target records, rejects and findings, through a source adapter. Pure.
+import type { Chunk, RowGroup } from "./chunks.ts";
+import type { Entity, Finding, Reject, SourceAdapter, SourceRow, TargetRecord } from "./records.ts";
+import { shardHash } from "./shard.ts";
+
+export interface PreparedGroup {
+  key: string;
+  rows: SourceRow[];
+  records: TargetRecord[];
+  shardHash: number;
+  loaded: number;
+  skipped: number;
+}
+
+export interface PreparedChunk {
+  file: string;
+  entity: Entity;
+  seq: number;
+  firstOrdinal: number;
+  lastOrdinal: number;
+  groups: PreparedGroup[];
+  rejects: Reject[];
+  findings: Finding[];
+  read: number;
+}
+
+/** Every row of a group becomes a reject: the culprit with its reason, the rest pointing at it. */
+export function rejectGroup(
+  entity: Entity,
+  group: { key: string; rows: readonly SourceRow[] },
+  culprit: SourceRow,
+  field: string | null,
+  reason: string,
+): Reject[] {
+  const where = `line ${culprit.line}${field ? ` field ${field}` : ""}`;
+  return group.rows.map((row) => ({
+    file: row.file,
+    line: row.line,
+    offset: row.offset,
+    field: row === culprit ? field : null,
+    reason: row === culprit ? reason : `${entity} ${group.key} rejected with its ${where}: ${reason}`,
+    raw: row.raw,
+  }));
+}
+
+function readProblems(entity: Entity, group: RowGroup): Reject[] | undefined {
+  const first = group.rows.find((r) => group.problems.has(r.ordinal));
+  if (!first) return undefined;
+  const problem = group.problems.get(first.ordinal)!;
+  return rejectGroup(entity, group, first, problem.field, problem.reason);
+}
+
+export function prepareChunk(adapter: SourceAdapter, entity: Entity, chunk: Chunk): PreparedChunk {
+  const out: PreparedChunk = {
+    file: chunk.groups[0]!.rows[0]!.file,
+    entity,
+    seq: chunk.seq,
+    firstOrdinal: chunk.firstOrdinal,
+    lastOrdinal: chunk.lastOrdinal,
+    groups: [],
+    rejects: [],
+    findings: [],
+    read: chunk.rows,
+  };
+  for (const group of chunk.groups) {
+    const unreadable = readProblems(entity, group);
+    if (unreadable) {
+      out.rejects.push(...unreadable);
+      continue;
+    }
+    const result = adapter.transform(entity, group.rows);
+    out.rejects.push(...result.rejects);
+    out.findings.push(...result.findings);
+    if (result.loaded === 0 && result.records.length === 0) {
+      // Everything was rejected or skipped; nothing to stage. Skipped rows still count.
+      if (result.skipped) out.groups.push({ key: group.key, rows: group.rows, records: [], shardHash: 0, loaded: 0, skipped: result.skipped });
+      continue;
+    }
+    out.groups.push({
+      key: group.key,
+      rows: group.rows,
+      records: result.records,
+      shardHash: shardHash(adapter.shardKey(entity, group.rows[0]!)),
+      loaded: result.loaded,
+      skipped: result.skipped,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,78 @@
+// Where exports come from: a local directory (or file) or an S3 prefix, streamed either way.
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { createReadStream } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
+import path from "node:path";
+import type { Readable } from "node:stream";
+
+export interface InputFile {
+  /** Shown in rejects and reports: the file name, or the S3 key. */
+  name: string;
+  size: number;
+  /** Changes when the file changes: a resumed run must read the same bytes. */
+  fingerprint: string;
+  open(fromByte?: number): Promise<Readable>;
+}
+
+export function s3Client(): S3Client {
+  // AWS_ENDPOINT_URL points the SDK at moto locally; path-style keeps bucket names out of DNS.
+  const endpoint = process.env.AWS_ENDPOINT_URL;
+  return new S3Client({
+    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "ap-northeast-1",
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+  });
+}
+
+export async function listInputs(location: string): Promise<InputFile[]> {
+  return location.startsWith("s3://") ? listS3(location) : listLocal(location);
+}
+
+async function listLocal(location: string): Promise<InputFile[]> {
+  const info = await stat(location).catch(() => {
+    throw new Error(`input ${location}: no such file or directory`);
+  });
+  const paths = info.isDirectory()
+    ? (await readdir(location)).filter((f) => f.toLowerCase().endsWith(".csv")).sort().map((f) => path.join(location, f))
+    : [location];
+  return Promise.all(
+    paths.map(async (p) => {
+      const s = await stat(p);
+      return {
+        name: path.basename(p),
+        size: s.size,
+        fingerprint: `${s.size}:${s.mtimeMs}`,
+        open: async (fromByte = 0) => createReadStream(p, { start: fromByte, highWaterMark: 1 << 20 }),
+      };
+    }),
+  );
+}
+
+async function listS3(location: string): Promise<InputFile[]> {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(location);
+  if (!m) throw new Error(`input ${location}: expected s3://bucket/prefix`);
+  const [, bucket, prefix] = m as unknown as [string, string, string];
+  const s3 = s3Client();
+  const files: InputFile[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const obj of page.Contents ?? []) {
+      if (!obj.Key?.toLowerCase().endsWith(".csv")) continue;
+      const key = obj.Key;
+      files.push({
+        name: key,
+        size: obj.Size ?? 0,
+        fingerprint: `${obj.Size}:${obj.ETag}`,
+        open: async (fromByte = 0) => {
+          const res = await s3.send(
+            new GetObjectCommand({ Bucket: bucket, Key: key, ...(fromByte ? { Range: `bytes=${fromByte}-` } : {}) }),
+          );
+          return res.Body as Readable;
+        },
+      });
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  if (files.length === 0) throw new Error(`input ${location}: no .csv objects under that prefix`);
+  return files.sort((a, b) => a.name.localeCompare(b.name));
+}

@@ -1,0 +1,269 @@
+// The import job: files → rows → groups → chunks → lanes, with resume, sharding, a graceful
+// stop on SIGTERM and a report that proves every row was loaded, rejected or skipped.
+import mysql, { type Connection } from "mysql2/promise";
+import { createHash } from "node:crypto";
+import { canonicalValues, rowHash } from "./core/canonical.ts";
+import { chunkGroups, groupRows, type RowGroup } from "./core/chunks.ts";
+import { prepareChunk, type PreparedChunk } from "./core/prepare.ts";
+import { ENTITIES, type Entity, type SourceAdapter } from "./core/records.ts";
+import { inShard, shardHash, type Shard } from "./core/shard.ts";
+import { MalformedCsvError, readCsvRecords, type CsvItem, type ReadStats } from "./input/csv-records.ts";
+import { listInputs, type InputFile } from "./input/location.ts";
+import { log, maskUrl } from "./log.ts";
+import { buildReport, type FileTally, type ImportReport } from "./report.ts";
+import { ChunkWriter, type ChunkStats } from "./sink/chunk-writer.ts";
+import { migrate } from "./sink/migrate.ts";
+import { qualityFindings, resolveLateRefs, targetChecksums } from "./sink/reconcile.ts";
+import { RejectsFile } from "./sink/rejects-file.ts";
+import { committedChunks, CommittedSet, finishRun, openRun } from "./sink/runs.ts";
+import { createStagingTables } from "./sink/staging.ts";
+import { TABLES } from "./schema/tables.ts";
+
+export interface ImportOptions {
+  adapter: SourceAdapter;
+  input: string;
+  db?: string;
+  parallel: number;
+  chunkRows: number;
+  dryRun: boolean;
+  shard: Shard;
+  outDir: string;
+  /** Aborted on SIGTERM: finish the chunks in flight, record them, stop. */
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface Progress {
+  file: string;
+  rowsRead: number;
+  bytesRead: number;
+  bytesTotal: number;
+}
+
+export const DEFAULTS = { parallel: 2, chunkRows: 5000, chunkBytes: 16 << 20 } as const;
+
+export class InterruptedError extends Error {
+  readonly code = "INTERRUPTED";
+}
+
+interface ClassifiedFile {
+  file: InputFile;
+  entity: Entity;
+}
+
+/** Reads each file's header to learn what it is; a file nobody recognises stops the run before any write. */
+async function classify(adapter: SourceAdapter, files: InputFile[]): Promise<ClassifiedFile[]> {
+  const out: ClassifiedFile[] = [];
+  for (const file of files) {
+    const stream = await file.open();
+    const stats: ReadStats = { invalidByteRecords: 0, firstInvalid: [] };
+    let headers: string[] = [];
+    for await (const item of readCsvRecords(stream, file.name, adapter.encoding, stats)) {
+      if (item.kind === "header") headers = item.headers;
+      break;
+    }
+    stream.destroy();
+    const spec = adapter.files.find((f) => f.requiredHeaders.every((h) => headers.includes(h)));
+    if (!spec) {
+      const kinds = adapter.files.map((f) => `${f.entity} (needs ${f.requiredHeaders.join(", ")})`).join("; ");
+      throw new Error(
+        `${file.name} line 1: header matches no ${adapter.system} export: ${kinds}. First headers: ${headers.slice(0, 5).join(", ")}. Is the encoding ${adapter.encoding}?`,
+      );
+    }
+    out.push({ file, entity: spec.entity });
+  }
+  return out.sort((a, b) => ENTITIES.indexOf(a.entity) - ENTITIES.indexOf(b.entity));
+}
+
+function runKey(adapter: SourceAdapter, input: string, shard: Shard, files: InputFile[]): string {
+  const h = createHash("sha1").update(`${adapter.system}\n${input}\n${shard.index}/${shard.count}\n`);
+  for (const f of files) h.update(`${f.name}\t${f.fingerprint}\n`);
+  return h.digest("hex");
+}
+
+async function connect(url: string): Promise<Connection> {
+  return mysql.createConnection({ uri: url, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, charset: "utf8mb4_bin" });
+}
+
+/** A fixed number of connections, each writing one chunk at a time: N chunks in flight, never more. */
+class Lanes {
+  private readonly busy = new Map<ChunkWriter, Promise<void>>();
+  private failure: unknown;
+  constructor(
+    private readonly writers: ChunkWriter[],
+    private readonly onCommitted: (chunk: PreparedChunk, stats: ChunkStats) => void,
+  ) {}
+
+  async submit(chunk: PreparedChunk): Promise<void> {
+    while (this.busy.size === this.writers.length) await Promise.race(this.busy.values());
+    if (this.failure) throw this.failure;
+    const writer = this.writers.find((w) => !this.busy.has(w))!;
+    const job = writer
+      .write(chunk)
+      .then((stats) => this.onCommitted(chunk, stats))
+      .catch((err) => {
+        this.failure ??= err;
+      })
+      .finally(() => this.busy.delete(writer));
+    this.busy.set(writer, job);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.busy.values());
+    if (this.failure) throw this.failure;
+  }
+}
+
+export async function runImport(opts: ImportOptions): Promise<ImportReport> {
+  const started = Date.now();
+  const files = await classify(opts.adapter, await listInputs(opts.input));
+  const shardText = `${opts.shard.index}/${opts.shard.count}`;
+  if (opts.dryRun) return dryRun(opts, files, started);
+  if (!opts.db) throw new Error("no database: pass --db mysql://… or set MYSQL_URL");
+
+  const admin = await connect(opts.db);
+  const writers: ChunkWriter[] = [];
+  const conns: Connection[] = [admin];
+  try {
+    await migrate(admin);
+    const run = await openRun(admin, {
+      runKey: runKey(opts.adapter, opts.input, opts.shard, files.map((f) => f.file)),
+      system: opts.adapter.system,
+      input: opts.input,
+      shard: shardText,
+    });
+    log.info({ runId: run.id, resumed: run.resumed, server: maskUrl(opts.db), files: files.length }, "import started");
+    for (let i = 0; i < opts.parallel; i++) {
+      const conn = await connect(opts.db);
+      conns.push(conn);
+      await createStagingTables(conn);
+      writers.push(new ChunkWriter(conn, opts.adapter.system, run.id));
+    }
+    const tallies: FileTally[] = [];
+    try {
+      for (const { file, entity } of files) {
+        const committed = new CommittedSet(await committedChunks(admin, run.id, file.name));
+        const tally = newTally(file.name, entity);
+        tallies.push(tally);
+        const lanes = new Lanes(writers, () => undefined);
+        await streamFile(opts, file, entity, tally, committed, (chunk) => lanes.submit(chunk));
+        await lanes.drain();
+        if (opts.signal?.aborted) throw new InterruptedError("stopped by signal after committing the chunks in flight");
+      }
+    } catch (err) {
+      await finishRun(admin, run.id, err instanceof InterruptedError ? "interrupted" : "failed");
+      throw err;
+    }
+    await resolveLateRefs(admin, opts.adapter.system);
+    const report = await buildReport({
+      conn: admin,
+      runId: run.id,
+      resumed: run.resumed,
+      opts,
+      tallies,
+      started,
+      target: await targetChecksums(admin, opts.adapter.system, opts.shard),
+      quality: await qualityFindings(admin, opts.adapter.system, opts.shard),
+      rejectsPath: await RejectsFile.exportRun(admin, run.id, opts.outDir),
+    });
+    await finishRun(admin, run.id, "completed", report);
+    return report;
+  } finally {
+    await Promise.allSettled(conns.map((c) => c.end()));
+  }
+}
+
+function newTally(file: string, entity: Entity): FileTally {
+  return { file, entity, outOfShard: 0, resumedRows: 0, encoding: { invalidByteRecords: 0, firstInvalid: [] }, malformed: null };
+}
+
+/** Reads one file and hands each chunk to `submit`; groups outside the shard or already committed are passed over. */
+async function streamFile(
+  opts: ImportOptions,
+  file: InputFile,
+  entity: Entity,
+  tally: FileTally,
+  committed: CommittedSet,
+  submit: (chunk: PreparedChunk) => Promise<void>,
+): Promise<void> {
+  const { adapter, shard } = opts;
+  const stream = await file.open();
+  let rowsRead = 0;
+  let lastProgress = 0;
+  const rows = async function* () {
+    for await (const item of readCsvRecords(stream, file.name, adapter.encoding, tally.encoding)) {
+      if (item.kind === "header") continue;
+      rowsRead++;
+      if (opts.onProgress && rowsRead - lastProgress >= 2000) {
+        lastProgress = rowsRead;
+        opts.onProgress({ file: file.name, rowsRead, bytesRead: item.row.offset, bytesTotal: file.size });
+      }
+      yield item as Extract<CsvItem, { kind: "row" }>;
+    }
+  };
+  const mine = async function* (groups: AsyncIterable<RowGroup>) {
+    for await (const group of groups) {
+      if (!inShard(shardHash(adapter.shardKey(entity, group.rows[0]!)), shard)) {
+        tally.outOfShard += group.rows.length;
+      } else if (committed.size && committed.has(group.rows[0]!.ordinal)) {
+        tally.resumedRows += group.rows.length;
+      } else yield group;
+    }
+  };
+  try {
+    const groups = mine(groupRows(rows(), (row) => adapter.groupKey(entity, row)));
+    for await (const chunk of chunkGroups(groups, { rows: opts.chunkRows, bytes: DEFAULTS.chunkBytes })) {
+      if (opts.signal?.aborted) break;
+      await submit(prepareChunk(adapter, entity, chunk));
+    }
+  } catch (err) {
+    if (!(err instanceof MalformedCsvError)) throw err;
+    tally.malformed = { line: err.line, offset: err.offset, detail: err.detail };
+    throw err;
+  } finally {
+    stream.destroy();
+    opts.onProgress?.({ file: file.name, rowsRead, bytesRead: file.size, bytesTotal: file.size });
+  }
+}
+
+/** Full parse, transform and validation with no writes; references are checked against keys seen in this run. */
+async function dryRun(opts: ImportOptions, files: ClassifiedFile[], started: number): Promise<ImportReport> {
+  const tallies: FileTally[] = [];
+  const stats = new Map<string, ChunkStats[]>();
+  const keys = new Set<string>();
+  const rejects = await RejectsFile.open(opts.outDir);
+  const unresolved: { file: string; line: number; message: string }[] = [];
+  try {
+    for (const { file, entity } of files) {
+      const tally = newTally(file.name, entity);
+      tallies.push(tally);
+      await streamFile(opts, file, entity, tally, new CommittedSet([]), async (chunk) => {
+        const s: ChunkStats = { read: chunk.read, loaded: 0, skipped: 0, rejected: chunk.rejects.length, tables: {}, checksums: {} };
+        await rejects.write(chunk.rejects);
+        for (const g of chunk.groups) {
+          s.loaded += g.loaded;
+          s.skipped += g.skipped;
+          for (const r of g.records) {
+            keys.add(`${r.table}:${r.sourceId}`);
+            for (const a of r.aliases ?? []) keys.add(`${r.table}:${a}`);
+            const t = (s.tables[r.table] ??= { inserted: 0, updated: 0, unchanged: 0, duplicates: 0 });
+            t.inserted++;
+            const c = (s.checksums[r.table] ??= { sum: "0", rows: 0 });
+            const def = TABLES.find((d) => d.name === r.table)!;
+            c.sum = String(BigInt(c.sum) + BigInt(`0x${rowHash(canonicalValues(def, r)).slice(0, 15)}`));
+            c.rows++;
+            for (const ref of r.refs ?? []) {
+              if (!keys.has(`${ref.table}:${ref.key}`) && unresolved.length < 1000) {
+                unresolved.push({ file: file.name, line: g.rows[0]!.line, message: `${r.table}.${ref.column} → ${ref.table} ${ref.key} not in this export` });
+              }
+            }
+          }
+        }
+        stats.set(file.name, [...(stats.get(file.name) ?? []), s]);
+      });
+    }
+  } finally {
+    await rejects.close();
+  }
+  return buildReport({ runId: null, resumed: false, opts, tallies, started, dryStats: stats, unresolved, rejectsPath: rejects.path });
+}

@@ -1,0 +1,189 @@
+// The run report: counts per file and table, checksums that prove nothing was lost, findings,
+// speed and memory. The invariant read = loaded + rejected + skipped is checked here, every run.
+import type { Connection, RowDataPacket } from "mysql2/promise";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { Entity, TableName } from "./core/records.ts";
+import type { ReadStats } from "./input/csv-records.ts";
+import type { ImportOptions } from "./job.ts";
+import type { ChunkStats, TableCounts } from "./sink/chunk-writer.ts";
+import type { QualityFinding } from "./sink/reconcile.ts";
+
+export interface FileTally {
+  file: string;
+  entity: Entity;
+  outOfShard: number;
+  /** Rows an earlier attempt of this run committed; counted from its checkpoints, not re-read. */
+  resumedRows: number;
+  encoding: ReadStats;
+  malformed: { line: number; offset: number; detail: string } | null;
+}
+
+export interface FileReport extends FileTally {
+  read: number;
+  loaded: number;
+  rejected: number;
+  skipped: number;
+}
+
+export interface ImportReport {
+  runId: number | null;
+  resumed: boolean;
+  dryRun: boolean;
+  source: string;
+  input: string;
+  shard: string;
+  parallel: number;
+  chunkRows: number;
+  files: FileReport[];
+  tables: Partial<Record<TableName, TableCounts>>;
+  checksums: Partial<Record<TableName, { source: { sum: string; rows: number }; target?: { sum: string; rows: number }; match?: boolean }>>;
+  findings: Record<string, number>;
+  findingExamples: { kind: string; file: string; line: number; message: string }[];
+  quality: QualityFinding[];
+  totals: { read: number; loaded: number; rejected: number; skipped: number };
+  elapsedSec: number;
+  rowsPerSec: number;
+  peakRssMb: number;
+  rejectsFile: string;
+  reportFile: string;
+}
+
+interface ReportInput {
+  conn?: Connection;
+  runId: number | null;
+  resumed: boolean;
+  opts: ImportOptions;
+  tallies: FileTally[];
+  started: number;
+  target?: Record<TableName, { sum: string; rows: number }>;
+  quality?: QualityFinding[];
+  /** Dry runs keep chunk stats in memory, by file, instead of in import_checkpoints. */
+  dryStats?: Map<string, ChunkStats[]>;
+  unresolved?: { file: string; line: number; message: string }[];
+  rejectsPath: string;
+}
+
+export class InvariantError extends Error {
+  readonly code = "INVARIANT";
+}
+
+async function checkpointStats(conn: Connection, runId: number): Promise<Map<string, ChunkStats[]>> {
+  const [rows] = await conn.query<RowDataPacket[]>("SELECT file, stats FROM import_checkpoints WHERE run_id = ?", [runId]);
+  const byFile = new Map<string, ChunkStats[]>();
+  for (const r of rows) {
+    const s = (typeof r.stats === "string" ? JSON.parse(r.stats) : r.stats) as ChunkStats;
+    byFile.set(String(r.file), [...(byFile.get(String(r.file)) ?? []), s]);
+  }
+  return byFile;
+}
+
+async function findingCounts(conn: Connection, runId: number) {
+  const [counts] = await conn.query<RowDataPacket[]>("SELECT kind, COUNT(*) AS n FROM import_findings WHERE run_id = ? GROUP BY kind", [runId]);
+  const [examples] = await conn.query<RowDataPacket[]>(
+    "SELECT kind, file, line, message FROM import_findings WHERE run_id = ? ORDER BY kind, file, line LIMIT 20",
+    [runId],
+  );
+  return {
+    findings: Object.fromEntries(counts.map((c) => [String(c.kind), Number(c.n)])),
+    findingExamples: examples.map((e) => ({ kind: String(e.kind), file: String(e.file), line: Number(e.line), message: String(e.message) })),
+  };
+}
+
+function addCounts(into: Partial<Record<TableName, TableCounts>>, from: ChunkStats["tables"]) {
+  for (const [t, c] of Object.entries(from) as [TableName, TableCounts][]) {
+    const acc = (into[t] ??= { inserted: 0, updated: 0, unchanged: 0, duplicates: 0 });
+    acc.inserted += c.inserted;
+    acc.updated += c.updated;
+    acc.unchanged += c.unchanged;
+    acc.duplicates += c.duplicates;
+  }
+}
+
+export async function buildReport(input: ReportInput): Promise<ImportReport> {
+  const { opts } = input;
+  const byFile = input.dryStats ?? (input.conn && input.runId !== null ? await checkpointStats(input.conn, input.runId) : new Map());
+  const tables: ImportReport["tables"] = {};
+  const sourceSums = new Map<TableName, { sum: bigint; rows: number }>();
+  const files: FileReport[] = input.tallies.map((t) => {
+    return { ...t, ...sumRows(byFile.get(t.file) ?? []) };
+  });
+  const allChunks = [...byFile.values()].flat();
+  for (const s of allChunks) {
+    addCounts(tables, s.tables);
+    for (const [t, c] of Object.entries(s.checksums) as [TableName, { sum: string; rows: number }][]) {
+      const acc = sourceSums.get(t) ?? { sum: 0n, rows: 0 };
+      sourceSums.set(t, { sum: acc.sum + BigInt(c.sum), rows: acc.rows + c.rows });
+    }
+  }
+  const totals = sumRows(allChunks);
+  const checksums: ImportReport["checksums"] = {};
+  for (const [t, s] of sourceSums) {
+    const target = input.target?.[t];
+    checksums[t] = {
+      source: { sum: s.sum.toString(), rows: s.rows },
+      ...(target ? { target, match: target.sum === s.sum.toString() && target.rows === s.rows } : {}),
+    };
+  }
+  const found = input.conn && input.runId !== null ? await findingCounts(input.conn, input.runId) : dryFindings(input);
+  const elapsedSec = (Date.now() - input.started) / 1000;
+  const reportFile = path.join(opts.outDir, "report.json");
+  const report: ImportReport = {
+    runId: input.runId,
+    resumed: input.resumed,
+    dryRun: opts.dryRun,
+    source: opts.adapter.system,
+    input: opts.input,
+    shard: `${opts.shard.index}/${opts.shard.count}`,
+    parallel: opts.parallel,
+    chunkRows: opts.chunkRows,
+    files,
+    tables,
+    checksums,
+    ...found,
+    quality: input.quality ?? [],
+    totals,
+    elapsedSec: round(elapsedSec),
+    rowsPerSec: Math.round(totals.read / Math.max(elapsedSec, 0.001)),
+    peakRssMb: round(process.resourceUsage().maxRSS / 1024),
+    rejectsFile: input.rejectsPath,
+    reportFile,
+  };
+  assertInvariant(report);
+  await mkdir(opts.outDir, { recursive: true });
+  await writeFile(reportFile, JSON.stringify(report, null, 2));
+  return report;
+}
+
+function dryFindings(input: ReportInput): Pick<ImportReport, "findings" | "findingExamples"> {
+  const unresolved = input.unresolved ?? [];
+  return {
+    findings: unresolved.length ? { unresolved_reference: unresolved.length } : {},
+    findingExamples: unresolved.slice(0, 20).map((u) => ({ kind: "unresolved_reference", ...u })),
+  };
+}
+
+function sumRows(chunks: readonly ChunkStats[]) {
+  const t = { read: 0, loaded: 0, rejected: 0, skipped: 0 };
+  for (const c of chunks) {
+    t.read += c.read;
+    t.loaded += c.loaded;
+    t.rejected += c.rejected;
+    t.skipped += c.skipped;
+  }
+  return t;
+}
+
+/** Every source row ends loaded, rejected or skipped: a run where that fails must not look successful. */
+export function assertInvariant(report: Pick<ImportReport, "files" | "totals">): void {
+  const parts = [...report.files, { file: "all files", ...report.totals }];
+  for (const f of parts) {
+    if (f.read !== f.loaded + f.rejected + f.skipped) {
+      throw new InvariantError(
+        `${f.file}: read ${f.read} ≠ loaded ${f.loaded} + rejected ${f.rejected} + skipped ${f.skipped}: rows unaccounted for`,
+      );
+    }
+  }
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;

@@ -1,0 +1,87 @@
+// import_runs and import_checkpoints: which run this is, what it already committed.
+import type { Connection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
+import type { ChunkStats } from "./chunk-writer.ts";
+
+export interface RunIdentity {
+  runKey: string;
+  system: string;
+  input: string;
+  shard: string;
+}
+
+export interface Run {
+  id: number;
+  resumed: boolean;
+}
+
+/** Resumes the newest unfinished run with the same identity, or starts a new one. */
+export async function openRun(conn: Connection, who: RunIdentity): Promise<Run> {
+  const [rows] = await conn.query<RowDataPacket[]>(
+    "SELECT id FROM import_runs WHERE run_key = ? AND status IN ('running','interrupted','failed') ORDER BY id DESC LIMIT 1",
+    [who.runKey],
+  );
+  if (rows[0]) {
+    const id = Number(rows[0].id);
+    await conn.query("UPDATE import_runs SET status = 'running', attempts = attempts + 1, finished_at = NULL WHERE id = ?", [id]);
+    return { id, resumed: true };
+  }
+  const [res] = await conn.query<ResultSetHeader>(
+    "INSERT INTO import_runs (run_key, source_system, input, shard, status) VALUES (?, ?, ?, ?, 'running')",
+    [who.runKey, who.system, who.input, who.shard],
+  );
+  return { id: res.insertId, resumed: false };
+}
+
+export async function finishRun(
+  conn: Connection,
+  runId: number,
+  status: "completed" | "interrupted" | "failed",
+  report?: unknown,
+): Promise<void> {
+  await conn.query("UPDATE import_runs SET status = ?, finished_at = CURRENT_TIMESTAMP, report = ? WHERE id = ?", [
+    status,
+    report === undefined ? null : JSON.stringify(report),
+    runId,
+  ]);
+}
+
+export interface CommittedRange {
+  first: number;
+  last: number;
+  stats: ChunkStats;
+}
+
+export async function committedChunks(conn: Connection, runId: number, file: string): Promise<CommittedRange[]> {
+  const [rows] = await conn.query<RowDataPacket[]>(
+    "SELECT first_ordinal, last_ordinal, stats FROM import_checkpoints WHERE run_id = ? AND file = ? ORDER BY first_ordinal",
+    [runId, file],
+  );
+  return rows.map((r) => ({
+    first: Number(r.first_ordinal),
+    last: Number(r.last_ordinal),
+    stats: (typeof r.stats === "string" ? JSON.parse(r.stats) : r.stats) as ChunkStats,
+  }));
+}
+
+/** Ordinal lookup over committed ranges; rows inside them were loaded by an earlier attempt. */
+export class CommittedSet {
+  private readonly ranges: CommittedRange[];
+  constructor(ranges: CommittedRange[]) {
+    this.ranges = [...ranges].sort((a, b) => a.first - b.first);
+  }
+  has(ordinal: number): boolean {
+    let lo = 0;
+    let hi = this.ranges.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = this.ranges[mid]!;
+      if (ordinal < r.first) hi = mid - 1;
+      else if (ordinal > r.last) lo = mid + 1;
+      else return true;
+    }
+    return false;
+  }
+  get size(): number {
+    return this.ranges.length;
+  }
+}

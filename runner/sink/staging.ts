@@ -1,0 +1,89 @@
+// Per-connection staging: TEMPORARY tables shaped like the targets, filled with
+// LOAD DATA LOCAL INFILE from an in-memory TSV (mysql2's infileStreamFactory).
+import type { Connection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
+import { Readable } from "node:stream";
+import { refKeyColumn } from "../core/canonical.ts";
+import type { TableName, Value } from "../core/records.ts";
+import { sqlType } from "../schema/ddl.ts";
+import { TABLES, tableDef, type TableDef } from "../schema/tables.ts";
+
+export const stagingName = (table: TableName | "alias") => `stg_${table}`;
+
+/** Staging column order: also the order of values in a staged row. */
+export function stagingColumns(def: TableDef): string[] {
+  return [
+    "grp",
+    "source_line",
+    "shard_hash",
+    "row_hash",
+    "source_id",
+    ...def.columns.map((c) => c.name),
+    ...def.refs.map((r) => refKeyColumn(r.column)),
+  ];
+}
+
+export async function createStagingTables(conn: Connection): Promise<void> {
+  for (const def of TABLES) {
+    const cols = [
+      "grp INT NOT NULL",
+      "source_line INT UNSIGNED NOT NULL",
+      "shard_hash INT UNSIGNED NOT NULL",
+      "row_hash CHAR(32) NOT NULL",
+      "source_id VARCHAR(255) NOT NULL",
+      ...def.columns.map((c) => `${c.name} ${sqlType(c)} NULL`),
+      ...def.refs.map((r) => `${refKeyColumn(r.column)} VARCHAR(255) NULL`),
+    ];
+    await conn.query(
+      `CREATE TEMPORARY TABLE IF NOT EXISTS ${stagingName(def.name)} (${cols.join(", ")}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+    );
+  }
+  await conn.query(
+    `CREATE TEMPORARY TABLE IF NOT EXISTS ${stagingName("alias")} (grp INT NOT NULL, tbl VARCHAR(32) NOT NULL, source_id VARCHAR(255) NOT NULL, alias VARCHAR(255) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+  );
+}
+
+// LOAD DATA's default escaping: backslash escapes, \N is NULL.
+function tsvField(v: Value): string {
+  if (v === null) return "\\N";
+  const s = String(v);
+  return /[\\\t\n\r\0]/.test(s)
+    ? s.replace(/[\\\t\n\r\0]/g, (c) => ({ "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0" })[c]!)
+    : s;
+}
+
+export function toTsv(rows: readonly (readonly Value[])[]): string {
+  let out = "";
+  for (const row of rows) out += row.map(tsvField).join("\t") + "\n";
+  return out;
+}
+
+export interface LoadWarning {
+  /** 1-based row within the LOAD. */
+  row: number;
+  message: string;
+}
+
+/** Loads rows into a staging table; returns LOAD DATA's warnings mapped to rows. */
+export async function loadStaging(
+  conn: Connection,
+  table: TableName | "alias",
+  columns: readonly string[],
+  rows: readonly (readonly Value[])[],
+): Promise<LoadWarning[]> {
+  if (rows.length === 0) return [];
+  const tsv = toTsv(rows);
+  const [res] = await conn.query<ResultSetHeader>({
+    sql: `LOAD DATA LOCAL INFILE 'ikou-chunk' INTO TABLE ${stagingName(table)} CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${columns.join(", ")})`,
+    infileStreamFactory: () => Readable.from([Buffer.from(tsv, "utf8")]),
+  });
+  if (!res.warningStatus) return [];
+  const [warnings] = await conn.query<RowDataPacket[]>("SHOW WARNINGS");
+  return warnings.map((w) => ({ row: Number(/row (\d+)/.exec(String(w.Message))?.[1] ?? 0), message: String(w.Message) }));
+}
+
+export async function clearStaging(conn: Connection): Promise<void> {
+  for (const def of TABLES) await conn.query(`DELETE FROM ${stagingName(def.name)}`);
+  await conn.query(`DELETE FROM ${stagingName("alias")}`);
+}
+
+export { tableDef };
