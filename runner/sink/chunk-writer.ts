@@ -8,6 +8,8 @@ import type { Reject, TableName, Value } from "../core/records.ts";
 import { TABLES, type TableDef } from "../schema/tables.ts";
 import { clearStaging, loadStaging, stagingColumns, stagingName } from "./staging.ts";
 
+const MAX_ATTEMPTS = 8;
+
 /** Tables other rows point at: these get id_map entries. */
 const REFERENCED = new Set<TableName>(TABLES.flatMap((t) => t.refs.map((r) => r.table)));
 
@@ -40,7 +42,20 @@ export class ChunkWriter {
     private readonly runId: number,
   ) {}
 
+  /** Parallel upserts can deadlock on InnoDB's locks; the whole chunk is one transaction, so retrying is safe. */
   async write(chunk: PreparedChunk): Promise<ChunkStats> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.writeOnce(chunk);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (attempt >= MAX_ATTEMPTS || (code !== "ER_LOCK_DEADLOCK" && code !== "ER_LOCK_WAIT_TIMEOUT")) throw err;
+        await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 50));
+      }
+    }
+  }
+
+  private async writeOnce(chunk: PreparedChunk): Promise<ChunkStats> {
     const staged = chunk.groups.map((group): StagedGroup => ({ group }));
     this.rejectInChunkConflicts(chunk, staged);
     await clearStaging(this.conn);
@@ -176,7 +191,7 @@ export class ChunkWriter {
   /** Over what was staged, minus identical copies of rows this run already loaded from another line. */
   private async sourceChecksum(def: TableDef): Promise<{ sum: string; rows: number }> {
     const [[row]] = (await this.conn.query<RowDataPacket[]>(
-      `SELECT CAST(COALESCE(SUM(CONV(LEFT(s.row_hash, 15), 16, 10)), 0) AS CHAR) AS sum, COUNT(*) AS n
+      `SELECT CAST(COALESCE(SUM(CAST(CONV(LEFT(s.row_hash, 15), 16, 10) AS UNSIGNED)), 0) AS CHAR) AS sum, COUNT(*) AS n
        FROM ${stagingName(def.name)} s LEFT JOIN ${def.name} t ON t.source_system = ? AND t.source_id = s.source_id
          AND t.import_run_id = ? AND t.source_line <> s.source_line
        WHERE t.id IS NULL`,

@@ -37,7 +37,7 @@ export async function targetChecksums(
   const out = {} as Record<TableName, { sum: string; rows: number }>;
   for (const def of TABLES) {
     const [[row]] = (await conn.query<RowDataPacket[]>(
-      `SELECT CAST(COALESCE(SUM(CONV(LEFT(MD5(${canonicalSql(def.name)}), 15), 16, 10)), 0) AS CHAR) AS sum, COUNT(*) AS n
+      `SELECT CAST(COALESCE(SUM(CAST(CONV(LEFT(MD5(${canonicalSql(def.name)}), 15), 16, 10) AS UNSIGNED)), 0) AS CHAR) AS sum, COUNT(*) AS n
        FROM ${def.name} WHERE source_system = ? AND shard_hash % ? = ?`,
       [system, shard.count, shard.index],
     )) as unknown as [RowDataPacket[]];

@@ -23,6 +23,9 @@ export function stagingColumns(def: TableDef): string[] {
 }
 
 export async function createStagingTables(conn: Connection): Promise<void> {
+  // READ COMMITTED: INSERT … SELECT then takes no shared next-key locks on what it reads,
+  // which is what makes parallel lanes deadlock under REPEATABLE READ.
+  await conn.query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
   for (const def of TABLES) {
     const cols = [
       "grp INT NOT NULL",
