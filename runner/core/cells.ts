@@ -9,7 +9,7 @@ export interface CellProblem {
 
 const MONEY = /^-?\d{1,10}(\.\d{1,2})?$/;
 const INT = /^-?\d{1,10}$/;
-const LOCAL_DATETIME = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
+const LOCAL_DATETIME = /^(\d{4})[-/](\d{2})[-/](\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
 const OFFSET_DATETIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/;
 
 const pad = (n: number, w = 2) => String(n).padStart(w, "0");

@@ -49,7 +49,8 @@ export class ChunkWriter {
         return await this.writeOnce(chunk);
       } catch (err) {
         const code = (err as { code?: string }).code;
-        if (attempt >= MAX_ATTEMPTS || (code !== "ER_LOCK_DEADLOCK" && code !== "ER_LOCK_WAIT_TIMEOUT")) throw err;
+        const retryable = err instanceof LaneRaceError || code === "ER_LOCK_DEADLOCK" || code === "ER_LOCK_WAIT_TIMEOUT";
+        if (attempt >= MAX_ATTEMPTS || !retryable) throw err;
         await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 50));
       }
     }
@@ -165,9 +166,11 @@ export class ChunkWriter {
     // Parents first: a child's ref resolves through id_map rows written a moment earlier.
     for (const def of TABLES) {
       if (!present.has(def.name)) continue;
-      stats.tables[def.name] = await this.count(def);
+      const counts = await this.count(def);
+      stats.tables[def.name] = counts;
       stats.checksums[def.name] = await this.sourceChecksum(def);
       await this.upsert(def);
+      await this.verifyNotOverruled(def, counts.duplicates);
       if (REFERENCED.has(def.name)) await this.mapIds(def);
     }
     return stats;
@@ -208,13 +211,34 @@ export class ChunkWriter {
     );
     const insertCols = ["source_system", ...dataCols, ...def.refs.map((r) => r.column), "row_hash", "shard_hash", "import_run_id", "source_line"];
     const selectCols = ["?", ...dataCols.map((c) => `s.${c}`), ...def.refs.map((_, i) => `m${i}.target_id`), "s.row_hash", "s.shard_hash", "?", "s.source_line"];
-    const updates = insertCols.filter((c) => c !== "source_system" && c !== "source_id").map((c) => `${c} = VALUES(${c})`);
+    // A row this run already wrote from another line keeps its first committed copy, so two lanes
+    // racing on one source id cannot overwrite each other; verifyNotOverruled() then sends the
+    // loser back for a retry, where rejectRunConflicts() sees the winner. Bookkeeping columns are
+    // assigned last: MySQL evaluates assignments in order and the guard reads them.
+    const t = def.name;
+    const keep = `(${t}.import_run_id = VALUES(import_run_id) AND ${t}.source_line <> VALUES(source_line))`;
+    const bookkeeping = ["row_hash", "import_run_id", "source_line"];
+    const updates = [
+      ...insertCols.filter((c) => !["source_system", "source_id", ...bookkeeping].includes(c)),
+      ...bookkeeping,
+    ].map((c) => `${t}.${c} = IF(${keep}, ${t}.${c}, VALUES(${c}))`);
     await this.conn.query(
       `INSERT INTO ${def.name} (${insertCols.join(", ")})
        SELECT ${selectCols.join(", ")} FROM ${stagingName(def.name)} s ${refJoins.join(" ")}
        ON DUPLICATE KEY UPDATE ${updates.join(", ")}`,
       [this.system, this.runId, ...def.refs.map(() => this.system)],
     );
+  }
+
+  /** More rows kept by another line than counted before the upsert means a lane committed one meanwhile. */
+  private async verifyNotOverruled(def: TableDef, expected: number): Promise<void> {
+    const [[row]] = (await this.conn.query<RowDataPacket[]>(
+      `SELECT COUNT(*) AS n FROM ${stagingName(def.name)} s
+       JOIN ${def.name} t ON t.source_system = ? AND t.source_id = s.source_id
+       WHERE t.import_run_id = ? AND t.source_line <> s.source_line`,
+      [this.system, this.runId],
+    )) as unknown as [RowDataPacket[]];
+    if (Number(row!.n) > expected) throw new LaneRaceError(def.name);
   }
 
   private async mapIds(def: TableDef): Promise<void> {
@@ -251,6 +275,13 @@ export class ChunkWriter {
       "INSERT INTO import_checkpoints (run_id, file, first_ordinal, last_ordinal, stats) VALUES (?, ?, ?, ?, ?)",
       [this.runId, chunk.file, chunk.firstOrdinal, chunk.lastOrdinal, JSON.stringify(stats)],
     );
+  }
+}
+
+class LaneRaceError extends Error {
+  readonly code = "LANE_RACE";
+  constructor(table: string) {
+    super(`${table}: another lane committed a row with the same source id during this chunk`);
   }
 }
 

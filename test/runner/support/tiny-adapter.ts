@@ -60,6 +60,16 @@ function order(rows: readonly SourceRow[]): GroupResult {
   return { records, rejects: [], findings: [], skipped, loaded: rows.length - skipped };
 }
 
+function merge(results: GroupResult[]): GroupResult {
+  return {
+    records: results.flatMap((r) => r.records),
+    rejects: results.flatMap((r) => r.rejects),
+    findings: results.flatMap((r) => r.findings),
+    skipped: results.reduce((n, r) => n + r.skipped, 0),
+    loaded: results.reduce((n, r) => n + r.loaded, 0),
+  };
+}
+
 export const tinyCart: SourceAdapter = {
   system: "tiny",
   encoding: "utf8",
@@ -70,5 +80,6 @@ export const tinyCart: SourceAdapter = {
   groupKey: (entity: Entity, row: SourceRow) => (entity === "orders" ? row.fields.order_id! : row.fields.id!),
   shardKey: (entity: Entity, row: SourceRow) =>
     entity === "orders" ? (row.fields.customer_id ? `c:${row.fields.customer_id}` : `o:${row.fields.order_id}`) : `c:${row.fields.id}`,
-  transform: (entity: Entity, rows: readonly SourceRow[]) => (entity === "orders" ? order(rows) : customer(rows[0]!)),
+  // Consecutive rows with one id form a group; each is its own customer record (the sink collapses copies).
+  transform: (entity: Entity, rows: readonly SourceRow[]) => (entity === "orders" ? order(rows) : merge(rows.map(customer))),
 };

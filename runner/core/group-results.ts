@@ -1,0 +1,53 @@
+// Group-level bookkeeping shared by the source adapters: a group loads whole or not at all,
+// and every row is accounted for exactly once (loaded + skipped + rejects === rows).
+import type { CellProblem } from "./cells.ts";
+import type { Finding, GroupResult, Reject, SourceRow, TargetRecord } from "./records.ts";
+
+export function describeProblems(problems: readonly CellProblem[]): string {
+  return problems.map((p) => `${p.field}: ${p.reason}`).join("; ");
+}
+
+export function rejectRow(row: SourceRow, field: string | null, reason: string): Reject {
+  return { file: row.file, line: row.line, offset: row.offset, field, reason, raw: row.raw };
+}
+
+/**
+ * Rejects every row of a group because some rows have problems: a half-loaded order
+ * (items without their header, or the reverse) is worse than a missing one.
+ * `problems[i]` belongs to `rows[i]`.
+ */
+export function rejectGroup(
+  what: string,
+  rows: readonly SourceRow[],
+  problems: readonly (readonly CellProblem[])[],
+): GroupResult {
+  const bad = rows.flatMap((row, i) => {
+    const own = problems[i] ?? [];
+    return own.length > 0 ? [`line ${row.line} ${describeProblems(own)}`] : [];
+  });
+  const rejects = rows.map((row, i) => {
+    const own = problems[i] ?? [];
+    const first = own[0];
+    if (first) return rejectRow(row, first.field, describeProblems(own));
+    return rejectRow(row, null, `${what} rejected with its other rows: ${bad.join(" | ")}`);
+  });
+  return { records: [], rejects, findings: [], skipped: 0, loaded: 0 };
+}
+
+export function hasProblems(problems: readonly (readonly CellProblem[])[]): boolean {
+  return problems.some((p) => p.length > 0);
+}
+
+export function loadedGroup(
+  records: TargetRecord[],
+  findings: Finding[],
+  rows: number,
+  skipped: number,
+): GroupResult {
+  return { records, rejects: [], findings, skipped, loaded: rows - skipped };
+}
+
+/** Amounts as integer cents: float sums of `42.11` drift, and totals are compared to the cent. */
+export function cents(amount: string | null): number {
+  return amount === null ? 0 : Math.round(Number(amount) * 100);
+}
