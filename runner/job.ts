@@ -89,10 +89,7 @@ async function connect(url: string): Promise<Connection> {
 class Lanes {
   private readonly busy = new Map<ChunkWriter, Promise<void>>();
   private failure: unknown;
-  constructor(
-    private readonly writers: ChunkWriter[],
-    private readonly onCommitted: (chunk: PreparedChunk, stats: ChunkStats) => void,
-  ) {}
+  constructor(private readonly writers: ChunkWriter[]) {}
 
   async submit(chunk: PreparedChunk): Promise<void> {
     while (this.busy.size === this.writers.length) await Promise.race(this.busy.values());
@@ -100,7 +97,7 @@ class Lanes {
     const writer = this.writers.find((w) => !this.busy.has(w))!;
     const job = writer
       .write(chunk)
-      .then((stats) => this.onCommitted(chunk, stats))
+      .then(() => undefined)
       .catch((err) => {
         this.failure ??= err;
       })
@@ -145,9 +142,13 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
         const committed = new CommittedSet(await committedChunks(admin, run.id, file.name));
         const tally = newTally(file.name, entity);
         tallies.push(tally);
-        const lanes = new Lanes(writers, () => undefined);
-        await streamFile(opts, file, entity, tally, committed, (chunk) => lanes.submit(chunk));
-        await lanes.drain();
+        const lanes = new Lanes(writers);
+        try {
+          await streamFile(opts, file, entity, tally, committed, (chunk) => lanes.submit(chunk));
+        } finally {
+          // Chunks in flight commit (or roll back) before the run is marked, whatever stopped the reading.
+          await lanes.drain();
+        }
         if (opts.signal?.aborted) throw new InterruptedError("stopped by signal after committing the chunks in flight");
       }
     } catch (err) {

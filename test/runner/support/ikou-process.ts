@@ -1,0 +1,52 @@
+// Runs `ikou` as a real child process (node --import tsx), so tests can signal and kill it.
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+
+export interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface IkouProcess {
+  child: ChildProcess;
+  done: Promise<Finished>;
+}
+
+export function startIkou(args: string[], env: NodeJS.ProcessEnv = {}): IkouProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", "bin/ikou.ts", ...args], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<Finished>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+export async function runIkou(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Finished> {
+  return startIkou(args, env).done;
+}
+
+/** The JSON report `ikou import --json` prints as its last stdout line. */
+export function reportOf<T = Record<string, unknown>>(f: Finished): T {
+  const last = f.stdout.trim().split("\n").pop();
+  if (!last) throw new Error(`no report; exit ${f.code}; stderr:\n${f.stderr}`);
+  return JSON.parse(last) as T;
+}
+
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
