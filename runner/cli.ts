@@ -113,7 +113,9 @@ async function importCommand(args: string[]): Promise<number> {
     });
     view.stop();
     process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : summarize(report));
-    return 0;
+    const malformed = report.files.flatMap((f) => f.encoding.malformed.map((m) => `${f.file} line ${m.line}: ${m.detail}`));
+    for (const m of malformed) process.stderr.write(`ikou: malformed CSV: ${m} (the rest of that record is in the rejects file)\n`);
+    return malformed.length ? 1 : 0;
   } finally {
     view.stop();
     process.off("SIGTERM", onTerm);

@@ -7,7 +7,7 @@ import { chunkGroups, groupRows, type RowGroup } from "./core/chunks.ts";
 import { prepareChunk, type PreparedChunk } from "./core/prepare.ts";
 import { ENTITIES, type Entity, type SourceAdapter } from "./core/records.ts";
 import { inShard, shardHash, type Shard } from "./core/shard.ts";
-import { MalformedCsvError, readCsvRecords, type CsvItem, type ReadStats } from "./input/csv-records.ts";
+import { readCsvRecords, type CsvItem, type ReadStats } from "./input/csv-records.ts";
 import { listInputs, type InputFile } from "./input/location.ts";
 import { log, maskUrl } from "./log.ts";
 import { buildReport, type FileTally, type ImportReport } from "./report.ts";
@@ -56,7 +56,7 @@ async function classify(adapter: SourceAdapter, files: InputFile[]): Promise<Cla
   const out: ClassifiedFile[] = [];
   for (const file of files) {
     const stream = await file.open();
-    const stats: ReadStats = { invalidByteRecords: 0, firstInvalid: [] };
+    const stats: ReadStats = { invalidByteRecords: 0, firstInvalid: [], malformed: [] };
     let headers: string[] = [];
     for await (const item of readCsvRecords(stream, file.name, adapter.encoding, stats)) {
       if (item.kind === "header") headers = item.headers;
@@ -175,7 +175,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
 }
 
 function newTally(file: string, entity: Entity): FileTally {
-  return { file, entity, outOfShard: 0, resumedRows: 0, encoding: { invalidByteRecords: 0, firstInvalid: [] }, malformed: null };
+  return { file, entity, outOfShard: 0, resumedRows: 0, encoding: { invalidByteRecords: 0, firstInvalid: [], malformed: [] } };
 }
 
 /** Reads one file and hands each chunk to `submit`; groups outside the shard or already committed are passed over. */
@@ -204,7 +204,9 @@ async function streamFile(
   };
   const mine = async function* (groups: AsyncIterable<RowGroup>) {
     for await (const group of groups) {
-      if (!inShard(shardHash(adapter.shardKey(entity, group.rows[0]!)), shard)) {
+      // Unparseable bytes have no shard key; shard 0 reports them so exactly one shard does.
+      const hash = group.problems.get(group.rows[0]!.ordinal)?.malformed ? 0 : shardHash(adapter.shardKey(entity, group.rows[0]!));
+      if (!inShard(hash, shard)) {
         tally.outOfShard += group.rows.length;
       } else if (committed.size && committed.has(group.rows[0]!.ordinal)) {
         tally.resumedRows += group.rows.length;
@@ -217,10 +219,6 @@ async function streamFile(
       if (opts.signal?.aborted) break;
       await submit(prepareChunk(adapter, entity, chunk));
     }
-  } catch (err) {
-    if (!(err instanceof MalformedCsvError)) throw err;
-    tally.malformed = { line: err.line, offset: err.offset, detail: err.detail };
-    throw err;
   } finally {
     stream.destroy();
     opts.onProgress?.({ file: file.name, rowsRead, bytesRead: file.size, bytesTotal: file.size });

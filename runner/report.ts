@@ -16,7 +16,6 @@ export interface FileTally {
   /** Rows an earlier attempt of this run committed; counted from its checkpoints, not re-read. */
   resumedRows: number;
   encoding: ReadStats;
-  malformed: { line: number; offset: number; detail: string } | null;
 }
 
 export interface FileReport extends FileTally {

@@ -43,7 +43,13 @@ export async function startStandIns(want: { mariadb?: boolean; moto?: boolean; p
   }
   if (moto) {
     const e = parseEnvLines(moto);
-    Object.assign(env, { AWS_ENDPOINT_URL: e.AWS_ENDPOINT_URL! });
+    // moto accepts any credentials, but the SDK insists on having some.
+    Object.assign(env, {
+      AWS_ENDPOINT_URL: e.AWS_ENDPOINT_URL!,
+      AWS_ACCESS_KEY_ID: "moto",
+      AWS_SECRET_ACCESS_KEY: "moto",
+      AWS_REGION: "ap-northeast-1",
+    });
     stops.push(() => script("moto.sh", "stop", e.IKOU_MOTO_STATE!));
   }
   if (pulumiBin?.trim()) env.IKOU_PULUMI_BIN = pulumiBin.trim();

@@ -31,7 +31,8 @@ export async function* groupRows(
 ): AsyncGenerator<RowGroup> {
   let current: RowGroup | undefined;
   for await (const { row, problem } of rows) {
-    const key = keyOf(row);
+    // Unparseable bytes have no cells to key on: they stand alone.
+    const key = problem?.malformed ? `#malformed@${row.ordinal}` : keyOf(row);
     if (!current || current.key !== key) {
       if (current) yield current;
       current = { key, rows: [], problems: new Map() };

@@ -15,24 +15,16 @@ export interface EncodingIssue {
 export interface ReadStats {
   invalidByteRecords: number;
   firstInvalid: EncodingIssue[];
-}
-
-export class MalformedCsvError extends Error {
-  readonly code = "MALFORMED_CSV";
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly offset: number,
-    readonly detail: string,
-  ) {
-    super(`${file} line ${line}: malformed CSV: ${detail}`);
-  }
+  /** Where the CSV stopped parsing (an unclosed quote swallows the rest of the file). */
+  malformed: { line: number; offset: number; detail: string }[];
 }
 
 /** A record-level problem found while reading (before any source adapter sees the row). */
 export interface RecordProblem {
   field: string | null;
   reason: string;
+  /** The bytes do not parse as CSV at all: the record has no cells, only its raw text. */
+  malformed?: boolean;
 }
 
 export type CsvItem =
@@ -69,36 +61,45 @@ export async function* readCsvRecords(
   stats: ReadStats,
 ): AsyncGenerator<CsvItem> {
   const decoded = input.pipe(iconv.decodeStream(encoding === "cp932" ? "cp932" : "utf8"));
-  const parser = decoded.pipe(parse({ info: true, raw: true, bom: true, relax_column_count: true }));
+  // skip_records_with_error: a broken record arrives as a 'skip' event carrying its raw text,
+  // instead of an error that would discard the records parsed before it.
+  const parser = decoded.pipe(parse({ info: true, raw: true, bom: true, relax_column_count: true, skip_records_with_error: true }));
   input.on("error", (err) => parser.destroy(err));
+  const skipped: CsvError[] = [];
+  parser.on("skip", (err: CsvError) => skipped.push(err));
   let headers: string[] | undefined;
   let lastLine = 0;
   let offset = 0;
   let ordinal = 0;
-  try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; raw: string; info: { lines: number } }>) {
+  const malformedRows = function* (): Generator<CsvItem> {
+    for (const err of skipped.splice(0)) {
+      const raw = String((err as unknown as { raw?: string }).raw ?? "");
       const line = lastLine + 1;
-      lastLine = item.info.lines;
-      const recordOffset = offset;
-      offset += byteLength(item.raw, encoding);
-      if (!headers) {
-        headers = uniqueHeaders(item.record.map((h) => h.trim()));
-        yield { kind: "header", headers };
-        continue;
-      }
-      const fields: Record<string, string> = {};
-      for (let i = 0; i < headers.length; i++) fields[headers[i]!] = item.record[i] ?? "";
-      const raw = item.raw.replace(/\r?\n$/, "");
-      const row: SourceRow = { file, line, offset: recordOffset, ordinal: ordinal++, raw, fields };
-      yield { kind: "row", row, problem: recordProblem(stats, row, headers, item.record.length) };
+      const row: SourceRow = { file, line, offset, ordinal: ordinal++, raw: raw.replace(/\r?\n$/, ""), fields: {} };
+      lastLine = Number(err.lines);
+      offset += byteLength(raw, encoding);
+      stats.malformed.push({ line, offset: row.offset, detail: err.message });
+      yield { kind: "row", row, problem: { field: null, reason: `malformed CSV: ${err.message}`, malformed: true } };
     }
-  } catch (err) {
-    const e = err as CsvError & { code?: string };
-    if (typeof e.code === "string" && e.code.startsWith("CSV_")) {
-      throw new MalformedCsvError(file, lastLine + 1, offset, e.message);
+  };
+  for await (const item of parser as AsyncIterable<{ record: string[]; raw: string; info: { lines: number } }>) {
+    yield* malformedRows();
+    const line = lastLine + 1;
+    lastLine = item.info.lines;
+    const recordOffset = offset;
+    offset += byteLength(item.raw, encoding);
+    if (!headers) {
+      headers = uniqueHeaders(item.record.map((h) => h.trim()));
+      yield { kind: "header", headers };
+      continue;
     }
-    throw err;
+    const fields: Record<string, string> = {};
+    for (let i = 0; i < headers.length; i++) fields[headers[i]!] = item.record[i] ?? "";
+    const raw = item.raw.replace(/\r?\n$/, "");
+    const row: SourceRow = { file, line, offset: recordOffset, ordinal: ordinal++, raw, fields };
+    yield { kind: "row", row, problem: recordProblem(stats, row, headers, item.record.length) };
   }
+  yield* malformedRows();
 }
 
 function recordProblem(

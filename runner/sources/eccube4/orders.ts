@@ -76,8 +76,8 @@ function readLine(c: Cells, orderId: string): Line {
   const price = c.money("価格", { required: isProduct });
   const quantity = c.int("個数", { required: isProduct });
   const taxRate = c.int("税率", { min: 0 });
-  const amount = { type, priceCents: cents(price) ?? 0, quantity: quantity ?? 0, taxRate: taxRate ?? 0 };
-  if (!isProduct) return { amount };
+  const lineAmount = { type, priceCents: cents(price) ?? 0, quantity: quantity ?? 0, taxRate: taxRate ?? 0 };
+  if (!isProduct) return { amount: lineAmount };
   const variantId = c.str("商品規格ID", 255);
   const item: TargetRecord = {
     table: "order_items",
@@ -96,12 +96,20 @@ function readLine(c: Cells, orderId: string): Line {
       ...(variantId ? [{ column: "variant_id", table: "product_variants" as const, key: variantId }] : []),
     ],
   };
-  return { amount, item };
+  return { amount: lineAmount, item };
 }
 
+/** EC-CUBE keeps the two 規格 names apart; the platform has one variant name. */
 function joinVariantName(c: Cells): string | null {
   const parts = [c.str("規格分類名1", 255), c.str("規格分類名2", 255)].filter((p): p is string => p !== null);
-  return parts.length > 0 ? parts.join(" / ").slice(0, 255) : null;
+  if (parts.length === 0) return null;
+  const name = parts.join(" / ");
+  if ([...name].length <= 255) return name;
+  c.problems.push({
+    field: "規格分類名1",
+    reason: `規格分類名1 / 規格分類名2 together exceed 255 characters`,
+  });
+  return null;
 }
 
 function readShipment(c: Cells, shippingId: string, orderId: string, findings: Finding[]): TargetRecord {
