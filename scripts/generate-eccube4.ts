@@ -107,48 +107,70 @@ const FIRST_NAMES: readonly (readonly [string, string, string, number])[] = [
 
 const SEX_NAMES: Readonly<Record<number, string>> = { 1: "男性", 2: "女性", 3: "その他", 4: "回答しない" };
 // prettier-ignore
-const JOBS = [
-  "公務員", "コンサルタント", "コンピューター関連技術職", "金融関係", "営業・販売", "学生・フリーター", "主婦", "その他", ];  /** [prefecture id, 住所1,
-  first 3 digits of the postal code]; includes 0x5C-trail kanji (十, 表). */ const PLACES: readonly (readonly [number,
-  string, string])[] = [[1, "札幌市中央区北一条西", "060"], [4, "仙台市青葉区国分町", "980"], [9, "宇都宮市本町", "320"],
-  [11, "さいたま市浦和区高砂", "330"], [12, "千葉市中央区富士見", "260"], [13, "千代田区丸の内", "100"], [13, "渋谷区神宮前", "150"],
-  [13, "新宿区西新宿", "160"], [14, "横浜市西区みなとみらい", "220"], [15, "新潟市中央区万代", "950"], [17, "金沢市十間町", "920"],
-  [22, "静岡市葵区追手町", "420"], [23, "名古屋市中区栄", "460"], [26, "京都市中京区河原町通", "604"], [27, "大阪市北区梅田", "530"],
-  [28, "神戸市中央区三宮町", "650"], [33, "岡山市北区表町", "700"], [34, "広島市中区紙屋町", "730"], [40, "福岡市中央区天神", "810"],
-  [47, "那覇市久茂地", "900"],
+const JOBS = ["公務員", "コンサルタント", "コンピューター関連技術職", "金融関係", "営業・販売", "学生・フリーター", "主婦", "その他"];
+
+/** [prefecture id, 住所1, first 3 digits of the postal code]; includes 0x5C-trail kanji (十, 表). */
+// prettier-ignore
+const PLACES: readonly (readonly [number, string, string])[] = [
+  [1, "札幌市中央区北一条西", "060"], [4, "仙台市青葉区国分町", "980"], [9, "宇都宮市本町", "320"],
+  [11, "さいたま市浦和区高砂", "330"], [12, "千葉市中央区富士見", "260"], [13, "千代田区丸の内", "100"],
+  [13, "渋谷区神宮前", "150"], [13, "新宿区西新宿", "160"], [14, "横浜市西区みなとみらい", "220"],
+  [15, "新潟市中央区万代", "950"], [17, "金沢市十間町", "920"], [22, "静岡市葵区追手町", "420"],
+  [23, "名古屋市中区栄", "460"], [26, "京都市中京区河原町通", "604"], [27, "大阪市北区梅田", "530"],
+  [28, "神戸市中央区三宮町", "650"], [33, "岡山市北区表町", "700"], [34, "広島市中区紙屋町", "730"],
+  [40, "福岡市中央区天神", "810"], [47, "那覇市久茂地", "900"],
 ];
 
 // prettier-ignore
-const BUILDINGS = [
-  "", "", "", " サンハイツ101", " ①号棟 302", "コーポ髙木 203", " グランドメゾン表町 5F", "ソレイユ南 1201",
-  ]; const COMPANIES = ["㈱サンプル商事", "株式会社テスト", "有限会社ソフト工房", "合同会社みなと", "㈲髙田製作所",
-  ]; const EMAIL_DOMAINS = ["example.jp", "example.com", "example.net",
-  "example.org"]; const CUSTOMER_NOTES = ["", "", "", "", "電話連絡は平日のみ", "VIP, 年末にDM送付",
-  "旧姓: 山田\n住所変更あり (2023年)", '要注意: "至急" の問合せ多い',
-  ];  interface ProductTemplate { name: string; code: string; price: number; /** 8 = 軽減税率 (food), 10 = standard rate. */ taxRate: number; category: string; }  const PRODUCT_TEMPLATES: readonly ProductTemplate[] = [{ name: "今治タオル フェイス",
-  code: "TWL", price: 1200, taxRate: 10, category: "タオル" }, { name: "緑茶 ～静岡～ 100g", code: "TEA",
-  price: 864, taxRate: 8, category: "食品, お茶" }, { name: "ソファカバー", code: "SFC", price: 5800, taxRate: 10,
-  category: "インテリア" }, { name: "①番人気 コーヒー豆 200g", code: "COF", price: 1480, taxRate: 8, category: "食品,
-  コーヒー" }, { name: "手ぬぐい 髙島ちぢみ", code: "TNG", price: 990, taxRate: 10, category: "雑貨" }, { name: "陶器マグカップ",
-  code: "MUG", price: 2400, taxRate: 10, category: "食器" }, { name: "木製トレイ", code: "TRY", price: 3300,
-  taxRate: 10, category: "食器, インテリア" }, { name: "和菓子 詰め合わせ", code: "WGS", price: 2700, taxRate: 8,
-  category: "食品, ギフト" }, { name: "表札 手彫り", code: "HYS", price: 12800, taxRate: 10, category: "雑貨" },
-  { name: "ハンドクリーム 50g", code: "HCR", price: 1650, taxRate: 10, category: "コスメ" }, ]; const COLORS = ["白",
-  "黒", "紺", "生成り"]; const SIZES = ["S", "M",
-  "L"]; const DESCRIPTION_DETAIL = '<p>素材: 綿100%</p>\n<p>サイズ: 34×85cm, 重さ "約90g"</p>'; const PRODUCT_NOTES = ["",
-  "", "仕入先: 山田商店, 要確認", "再入荷待ち\n次回 12月"];  /** [payment id, name,
-  charge incl. tax] */ const PAYMENTS: readonly (readonly [number, string, number])[] = [[1, "郵便振替", 0],
-  [2, "現金書留", 0], [3, "銀行振込", 0], [4, "代金引換", 330], [5, "クレジットカード", 0],
+const BUILDINGS = ["", "", "", " サンハイツ101", " ①号棟 302", "コーポ髙木 203", " グランドメゾン表町 5F", "ソレイユ南 1201"];
+// prettier-ignore
+const COMPANIES = ["㈱サンプル商事", "株式会社テスト", "有限会社ソフト工房", "合同会社みなと", "㈲髙田製作所"];
+const EMAIL_DOMAINS = ["example.jp", "example.com", "example.net", "example.org"];
+// prettier-ignore
+const CUSTOMER_NOTES = ["", "", "", "", "電話連絡は平日のみ", "VIP, 年末にDM送付", "旧姓: 山田\n住所変更あり (2023年)", '要注意: "至急" の問合せ多い'];
+
+interface ProductTemplate {
+  name: string;
+  code: string;
+  price: number;
+  /** 8 = 軽減税率 (food), 10 = standard rate. */
+  taxRate: number;
+  category: string;
+}
+
+const PRODUCT_TEMPLATES: readonly ProductTemplate[] = [
+  { name: "今治タオル フェイス", code: "TWL", price: 1200, taxRate: 10, category: "タオル" },
+  { name: "緑茶 ～静岡～ 100g", code: "TEA", price: 864, taxRate: 8, category: "食品,お茶" },
+  { name: "ソファカバー", code: "SFC", price: 5800, taxRate: 10, category: "インテリア" },
+  { name: "①番人気 コーヒー豆 200g", code: "COF", price: 1480, taxRate: 8, category: "食品,コーヒー" },
+  { name: "手ぬぐい 髙島ちぢみ", code: "TNG", price: 990, taxRate: 10, category: "雑貨" },
+  { name: "陶器マグカップ", code: "MUG", price: 2400, taxRate: 10, category: "食器" },
+  { name: "木製トレイ", code: "TRY", price: 3300, taxRate: 10, category: "食器,インテリア" },
+  { name: "和菓子 詰め合わせ", code: "WGS", price: 2700, taxRate: 8, category: "食品,ギフト" },
+  { name: "表札 手彫り", code: "HYS", price: 12800, taxRate: 10, category: "雑貨" },
+  { name: "ハンドクリーム 50g", code: "HCR", price: 1650, taxRate: 10, category: "コスメ" },
+];
+const COLORS = ["白", "黒", "紺", "生成り"];
+const SIZES = ["S", "M", "L"];
+const DESCRIPTION_DETAIL = '<p>素材: 綿100%</p>\n<p>サイズ: 34×85cm, 重さ "約90g"</p>';
+const PRODUCT_NOTES = ["", "", "仕入先: 山田商店, 要確認", "再入荷待ち\n次回 12月"];
+
+/** [payment id, name, charge incl. tax] */
+// prettier-ignore
+const PAYMENTS: readonly (readonly [number, string, number])[] = [
+  [1, "郵便振替", 0], [2, "現金書留", 0], [3, "銀行振込", 0], [4, "代金引換", 330], [5, "クレジットカード", 0],
 ];
 // prettier-ignore
-const CARRIERS: readonly (readonly [number, string])[] = [
-  [1, "サンプル業者"], [2, "サンプル宅配"], ]; const DELIVERY_TIMES: readonly (readonly [number,
-  string])[] = [[1, "午前"], [2, "午後"], [3, "19時～21時"], ]; const ORDER_MEMOS = ["", "", "", "", 'ギフト包装希望,
-  のし: "御歳暮"\n領収書 不要', "同梱不可 (別送)"]; const DELIVERY_MEMOS = ["", "", "", "不在時は宅配ボックスへ\n(インターホン故障中)",
-  "置き配 OK, 玄関前"]; /** [status id, name,
-  weight] — 7 and 8 are left out: the default order search excludes them. */ const ORDER_STATUSES: readonly (readonly [number,
-  string, number])[] = [[5, "発送済み", 60], [6, "入金済み", 12], [1, "新規受付", 10], [4, "対応中", 8], [3, "注文取消し", 6],
-  [9, "返品", 4],
+const CARRIERS: readonly (readonly [number, string])[] = [[1, "サンプル業者"], [2, "サンプル宅配"]];
+// prettier-ignore
+const DELIVERY_TIMES: readonly (readonly [number, string])[] = [[1, "午前"], [2, "午後"], [3, "19時～21時"]];
+// prettier-ignore
+const ORDER_MEMOS = ["", "", "", "", 'ギフト包装希望, のし: "御歳暮"\n領収書 不要', "同梱不可 (別送)"];
+const DELIVERY_MEMOS = ["", "", "", "不在時は宅配ボックスへ\n(インターホン故障中)", "置き配 OK, 玄関前"];
+/** [status id, name, weight] — 7 and 8 are left out: the default order search excludes them. */
+// prettier-ignore
+const ORDER_STATUSES: readonly (readonly [number, string, number])[] = [
+  [5, "発送済み", 60], [6, "入金済み", 12], [1, "新規受付", 10], [4, "対応中", 8], [3, "注文取消し", 6], [9, "返品", 4],
 ];
 
 function assertCp932RoundTrip(...pools: unknown[]): void {

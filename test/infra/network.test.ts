@@ -6,29 +6,53 @@ import { identity, mockRun, ofType, one, REGION } from "./support.ts";
 const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
 const ROUTE = "aws:ec2/route:Route";
-const peer = { vpcId: "vpc-0a1b2c3d4e5f60718", cidrs: ["10.0.0.0/16", "10.1.0.0/16"], routeTableIds: ["rtb-0a1b2c3d4e5f60718"], dbSecurityGroupId: "sg-0db0db0db0db0db00" };
+const peer = {
+  vpcId: "vpc-0a1b2c3d4e5f60718",
+  cidrs: ["10.0.0.0/16", "10.1.0.0/16"],
+  routeTableIds: ["rtb-0a1b2c3d4e5f60718"],
+  dbSecurityGroupId: "sg-0db0db0db0db0db00",
+};
 
 let resources: PlannedResource[];
 const children = (prefix: string) => resources.filter((r) => r.name.startsWith(`${prefix}-`));
 
 beforeAll(async () => {
   ({ resources } = await mockRun(() => {
-    new MigrationNetwork("same", { identity, region: REGION, vpc: { cidr: "10.42.0.0/16", azs: ["ap-northeast-1a", "ap-northeast-1c"] }, egress: "endpoints", peer });
+    new MigrationNetwork("same", {
+      identity,
+      region: REGION,
+      vpc: { cidr: "10.42.0.0/16", azs: ["ap-northeast-1a", "ap-northeast-1c"] },
+      egress: "endpoints",
+      peer,
+    });
     new MigrationNetwork("cross", {
       identity,
       region: REGION,
-      vpc: { existingVpcId: "vpc-0f1e2d3c4b5a69788", cidr: "10.60.0.0/16", subnetIds: ["subnet-0f1e2d3c4b5a69781", "subnet-0f1e2d3c4b5a69782"], routeTableIds: ["rtb-0f1e2d3c4b5a69781"] },
+      vpc: {
+        existingVpcId: "vpc-0f1e2d3c4b5a69788",
+        cidr: "10.60.0.0/16",
+        subnetIds: ["subnet-0f1e2d3c4b5a69781", "subnet-0f1e2d3c4b5a69782"],
+        routeTableIds: ["rtb-0f1e2d3c4b5a69781"],
+      },
       egress: "nat",
       peer: { ...peer, accountId: "444455556666", roleArn: "arn:aws:iam::444455556666:role/accepter" },
     });
-    new MigrationNetwork("natvpc", { identity, region: REGION, vpc: { cidr: "10.50.0.0/16", azs: ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"] }, egress: "nat", peer });
+    new MigrationNetwork("natvpc", {
+      identity,
+      region: REGION,
+      vpc: { cidr: "10.50.0.0/16", azs: ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"] },
+      egress: "nat",
+      peer,
+    });
   }));
 });
 
 describe("MigrationNetwork", () => {
   it("opens exactly one ingress on the production DB security group: MySQL from the Batch security group", () => {
     for (const net of ["same", "cross", "natvpc"]) {
-      const dbRules = children(net).filter((r) => r.type === INGRESS && r.inputs["securityGroupId"] === peer.dbSecurityGroupId);
+      const dbRules = children(net).filter(
+        (r) => r.type === INGRESS && r.inputs["securityGroupId"] === peer.dbSecurityGroupId,
+      );
       expect(dbRules).toHaveLength(1);
       const rule = dbRules[0]!.inputs;
       expect(rule).toMatchObject({ ipProtocol: "tcp", fromPort: MYSQL_PORT, toPort: MYSQL_PORT });
@@ -41,16 +65,26 @@ describe("MigrationNetwork", () => {
 
   it("routes only the peer CIDRs over the peering, on both sides", () => {
     const routes = ofType(children("same"), ROUTE);
-    const toDb = routes.filter((r) => r.name.includes("-to-db-")).map((r) => r.inputs["destinationCidrBlock"]);
+    const toDb = routes
+      .filter((r) => r.name.includes("-to-db-"))
+      .map((r) => r.inputs["destinationCidrBlock"]);
     const fromDb = routes.filter((r) => r.name.includes("-from-db-"));
     expect(toDb.sort()).toEqual(peer.cidrs);
-    expect(fromDb.map((r) => [r.inputs["routeTableId"], r.inputs["destinationCidrBlock"]])).toEqual([["rtb-0a1b2c3d4e5f60718", "10.42.0.0/16"]]);
+    expect(fromDb.map((r) => [r.inputs["routeTableId"], r.inputs["destinationCidrBlock"]])).toEqual([
+      ["rtb-0a1b2c3d4e5f60718", "10.42.0.0/16"],
+    ]);
     for (const r of routes) expect(r.inputs["vpcPeeringConnectionId"]).toBe("pcx-same-peering");
   });
 
   it("spreads private subnets over the configured AZs without public IPs", () => {
-    const subnets = ofType(children("natvpc"), "aws:ec2/subnet:Subnet").filter((s) => s.name.includes("private"));
-    expect(subnets.map((s) => s.inputs["availabilityZone"])).toEqual(["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"]);
+    const subnets = ofType(children("natvpc"), "aws:ec2/subnet:Subnet").filter((s) =>
+      s.name.includes("private"),
+    );
+    expect(subnets.map((s) => s.inputs["availabilityZone"])).toEqual([
+      "ap-northeast-1a",
+      "ap-northeast-1c",
+      "ap-northeast-1d",
+    ]);
     expect(new Set(subnets.map((s) => s.inputs["cidrBlock"])).size).toBe(3);
     for (const s of subnets) expect(s.inputs["mapPublicIpOnLaunch"]).toBe(false);
   });
@@ -60,14 +94,21 @@ describe("MigrationNetwork", () => {
     expect(endpoints.map((e) => e.inputs["serviceName"]).sort()).toEqual(
       ["s3", ...INTERFACE_ENDPOINTS].map((s) => `com.amazonaws.${REGION}.${s}`).sort(),
     );
-    const https = ofType(children("same"), EGRESS).filter((r) => r.inputs["fromPort"] === 443 && r.name.startsWith("same-batch"));
-    expect(https.map((r) => r.inputs["cidrIpv4"] ?? r.inputs["prefixListId"]).sort()).toEqual(["10.42.0.0/16", "pl-same-s3"]);
+    const https = ofType(children("same"), EGRESS).filter(
+      (r) => r.inputs["fromPort"] === 443 && r.name.startsWith("same-batch"),
+    );
+    expect(https.map((r) => r.inputs["cidrIpv4"] ?? r.inputs["prefixListId"]).sort()).toEqual([
+      "10.42.0.0/16",
+      "pl-same-s3",
+    ]);
     expect(ofType(children("same"), "aws:ec2/natGateway:NatGateway")).toHaveLength(0);
   });
 
   it("with NAT: one NAT gateway and a default route only in the private route table", () => {
     expect(ofType(children("natvpc"), "aws:ec2/natGateway:NatGateway")).toHaveLength(1);
-    const defaults = ofType(children("natvpc"), ROUTE).filter((r) => r.inputs["destinationCidrBlock"] === "0.0.0.0/0");
+    const defaults = ofType(children("natvpc"), ROUTE).filter(
+      (r) => r.inputs["destinationCidrBlock"] === "0.0.0.0/0",
+    );
     expect(defaults.map((r) => (r.inputs["natGatewayId"] ? "nat" : "igw")).sort()).toEqual(["igw", "nat"]);
     expect(ofType(children("natvpc"), "aws:ec2/vpcEndpoint:VpcEndpoint")).toHaveLength(0);
   });
@@ -79,13 +120,29 @@ describe("MigrationNetwork", () => {
 
   it("across accounts: requester names the peer owner, the accepter and DB side run through the peer provider", () => {
     const peering = one(resources, "aws:ec2/vpcPeeringConnection:VpcPeeringConnection", "cross-peering");
-    expect(peering.inputs).toMatchObject({ peerOwnerId: "444455556666", autoAccept: false, vpcId: "vpc-0f1e2d3c4b5a69788" });
+    expect(peering.inputs).toMatchObject({
+      peerOwnerId: "444455556666",
+      autoAccept: false,
+      vpcId: "vpc-0f1e2d3c4b5a69788",
+    });
     const provider = one(resources, "pulumi:providers:aws", "cross-peer");
-    expect(JSON.stringify(provider.inputs["assumeRoles"])).toContain("arn:aws:iam::444455556666:role/accepter");
-    const accepter = one(resources, "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter", "cross-peering-accepter");
+    expect(JSON.stringify(provider.inputs["assumeRoles"])).toContain(
+      "arn:aws:iam::444455556666:role/accepter",
+    );
+    const accepter = one(
+      resources,
+      "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter",
+      "cross-peering-accepter",
+    );
     expect(accepter.inputs).toMatchObject({ autoAccept: true, vpcPeeringConnectionId: peering.id });
-    expect(one(resources, "aws:ec2/vpcPeeringConnection:VpcPeeringConnection", "same-peering").inputs["autoAccept"]).toBe(true);
-    expect(ofType(children("same"), "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter")).toHaveLength(0);
+    expect(
+      one(resources, "aws:ec2/vpcPeeringConnection:VpcPeeringConnection", "same-peering").inputs[
+        "autoAccept"
+      ],
+    ).toBe(true);
+    expect(
+      ofType(children("same"), "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter"),
+    ).toHaveLength(0);
   });
 
   it("edits the production side (accepter, its routes, the DB rule) as the peer account and nothing else", () => {
@@ -99,4 +156,3 @@ describe("MigrationNetwork", () => {
     expect(viaPeer.find((r) => r.type === ROUTE)?.inputs["routeTableId"]).toBe("rtb-0a1b2c3d4e5f60718");
   });
 });
-

@@ -6,8 +6,15 @@ import type { ShopIdentity } from "../../infra/tags.ts";
 export const identity: ShopIdentity = { shop: "shop-test", env: "dev", owner: "tests" };
 export const REGION = "ap-northeast-1";
 
-export async function mockRun<T>(program: () => T): Promise<{ resources: PlannedResource[]; outputs: unknown }> {
-  return runUnderMocks({ project: "ikou", stack: identity.shop, config: { "aws:region": REGION }, program: async () => program() });
+export async function mockRun<T>(
+  program: () => T,
+): Promise<{ resources: PlannedResource[]; outputs: unknown }> {
+  return runUnderMocks({
+    project: "ikou",
+    stack: identity.shop,
+    config: { "aws:region": REGION },
+    program: async () => program(),
+  });
 }
 
 export function ofType(resources: PlannedResource[], type: string): PlannedResource[] {
@@ -16,8 +23,15 @@ export function ofType(resources: PlannedResource[], type: string): PlannedResou
 
 export function one(resources: PlannedResource[], type: string, name: string): PlannedResource {
   const found = resources.find((r) => r.type === type && r.name === name);
-  if (!found) throw new Error(`no ${type} named ${name}; have ${resources.filter((r) => r.type === type).map((r) => r.name).join(", ")}`);
+  if (!found)
+    throw new Error(
+      `no ${type} named ${name}; have ${resources
+        .filter((r) => r.type === type)
+        .map((r) => r.name)
+        .join(", ")}`,
+    );
   return found;
 }
 
-export const json = (v: unknown): Record<string, unknown> => (typeof v === "string" ? JSON.parse(v) : v) as Record<string, unknown>;
+export const json = (v: unknown): Record<string, unknown> =>
+  (typeof v === "string" ? JSON.parse(v) : v) as Record<string, unknown>;

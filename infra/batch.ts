@@ -1,0 +1,275 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { nodeHeapMiB } from "./fargate.ts";
+import { assumeRolePolicy, policyDocument } from "./iam.ts";
+import { type ShopIdentity, shopName, shopTags } from "./tags.ts";
+
+export const JOB_STAGES = ["transform", "import"] as const;
+export type JobStage = (typeof JOB_STAGES)[number];
+
+/** What Fargate writes as statusReason when it reclaims Spot capacity (AWS Batch docs, "Automated job retries"). */
+export const SPOT_INTERRUPTED_REASON = "Your Spot Task was interrupted*";
+
+export interface JobSpec {
+  vcpu: number;
+  memoryMiB: number;
+  timeoutMinutes: number;
+  attempts: number;
+}
+
+export interface DbConnection {
+  host: string;
+  port: number;
+  name: string;
+  user: string;
+  password: pulumi.Output<string>;
+}
+
+export interface ImportBatchArgs {
+  identity: ShopIdentity;
+  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  securityGroupId: pulumi.Input<string>;
+  maxVcpus: number;
+  /** Full image reference of the runner, `<repositoryUrl>:<tag>`. */
+  image: pulumi.Input<string>;
+  /** The runner repository, the only one the execution role may pull from. */
+  repositoryArn: pulumi.Input<string>;
+  jobs: Record<JobStage, JobSpec>;
+  bucket: {
+    name: pulumi.Input<string>;
+    arn: pulumi.Input<string>;
+    keyArn: pulumi.Input<string>;
+    prefix: string;
+  };
+  db: DbConnection;
+  logRetentionDays: number;
+  region: string;
+}
+
+/**
+ * The AWS Batch side of a migration: a Spot-first queue and one job definition per runner stage.
+ * Each job can read only this shop's prefix and this shop's DB secret.
+ */
+export class ImportBatch extends pulumi.ComponentResource {
+  readonly jobQueueArn: pulumi.Output<string>;
+  readonly jobDefinitionArns: Record<JobStage, pulumi.Output<string>>;
+  readonly logGroupName: pulumi.Output<string>;
+  readonly dbSecretArn: pulumi.Output<string>;
+
+  constructor(name: string, args: ImportBatchArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ikou:infra:ImportBatch", name, {}, opts);
+    const id = args.identity;
+    const tags = shopTags(id);
+    const child = { parent: this };
+
+    const secret = new aws.secretsmanager.Secret(
+      `${name}-db`,
+      { name: shopName(id, "db"), description: `ikou ${id.shop}: import DB user`, tags },
+      child,
+    );
+    new aws.secretsmanager.SecretVersion(
+      `${name}-db`,
+      {
+        secretId: secret.id,
+        secretString: pulumi.secret(
+          pulumi.jsonStringify({ username: args.db.user, password: args.db.password }),
+        ),
+      },
+      child,
+    );
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { name: `/ikou/${id.shop}/batch`, retentionInDays: args.logRetentionDays, tags },
+      child,
+    );
+    const roles = this.roles(name, args, secret.arn, logGroup.arn);
+    const queue = this.queue(name, args);
+
+    const definitions = JOB_STAGES.map((stage) => {
+      const spec = args.jobs[stage];
+      const def = new aws.batch.JobDefinition(
+        `${name}-${stage}`,
+        {
+          name: shopName(id, stage),
+          type: "container",
+          platformCapabilities: ["FARGATE"],
+          propagateTags: true,
+          timeout: { attemptDurationSeconds: spec.timeoutMinutes * 60 },
+          retryStrategy: retryStrategy(spec.attempts),
+          containerProperties: pulumi.jsonStringify({
+            image: args.image,
+            command: ["ikou", stage],
+            jobRoleArn: roles.job.arn,
+            executionRoleArn: roles.execution.arn,
+            resourceRequirements: [
+              { type: "VCPU", value: String(spec.vcpu) },
+              { type: "MEMORY", value: String(spec.memoryMiB) },
+            ],
+            environment: [
+              { name: "NODE_OPTIONS", value: `--max-old-space-size=${nodeHeapMiB(spec.memoryMiB)}` },
+              { name: "IKOU_SHOP", value: id.shop },
+              { name: "IKOU_BUCKET", value: args.bucket.name },
+              { name: "IKOU_PREFIX", value: args.bucket.prefix },
+              { name: "IKOU_DB_HOST", value: args.db.host },
+              { name: "IKOU_DB_PORT", value: String(args.db.port) },
+              { name: "IKOU_DB_NAME", value: args.db.name },
+            ],
+            // Injected by the execution role at start; never part of the job definition or its logs.
+            secrets: [
+              { name: "IKOU_DB_USER", valueFrom: pulumi.interpolate`${secret.arn}:username::` },
+              { name: "IKOU_DB_PASSWORD", valueFrom: pulumi.interpolate`${secret.arn}:password::` },
+            ],
+            logConfiguration: {
+              logDriver: "awslogs",
+              options: {
+                "awslogs-group": logGroup.name,
+                "awslogs-region": args.region,
+                "awslogs-stream-prefix": stage,
+              },
+            },
+            networkConfiguration: { assignPublicIp: "DISABLED" },
+            fargatePlatformConfiguration: { platformVersion: "LATEST" },
+          }),
+          tags: shopTags(id, { "ikou:stage": stage }),
+        },
+        child,
+      );
+      return [stage, def.arn] as const;
+    });
+
+    this.jobQueueArn = queue.arn;
+    this.jobDefinitionArns = Object.fromEntries(definitions) as Record<JobStage, pulumi.Output<string>>;
+    this.logGroupName = logGroup.name;
+    this.dbSecretArn = secret.arn;
+    this.registerOutputs({
+      jobQueueArn: this.jobQueueArn,
+      jobDefinitionArns: this.jobDefinitionArns,
+      logGroupName: this.logGroupName,
+      dbSecretArn: this.dbSecretArn,
+    });
+  }
+
+  /** Spot first for price; on-demand behind it takes the work Spot cannot place. */
+  private queue(name: string, args: ImportBatchArgs): aws.batch.JobQueue {
+    const environments = (["FARGATE_SPOT", "FARGATE"] as const).map(
+      (type) =>
+        new aws.batch.ComputeEnvironment(
+          `${name}-${type === "FARGATE_SPOT" ? "spot" : "ondemand"}`,
+          {
+            name: shopName(args.identity, type === "FARGATE_SPOT" ? "spot" : "ondemand"),
+            type: "MANAGED",
+            computeResources: {
+              type,
+              maxVcpus: args.maxVcpus,
+              subnets: args.subnetIds,
+              securityGroupIds: [args.securityGroupId],
+            },
+            tags: shopTags(args.identity),
+          },
+          { parent: this },
+        ),
+    );
+    return new aws.batch.JobQueue(
+      `${name}-queue`,
+      {
+        name: shopName(args.identity, "imports"),
+        state: "ENABLED",
+        priority: 1,
+        computeEnvironmentOrders: environments.map((env, i) => ({
+          order: i + 1,
+          computeEnvironment: env.arn,
+        })),
+        tags: shopTags(args.identity),
+      },
+      { parent: this },
+    );
+  }
+
+  private roles(
+    name: string,
+    args: ImportBatchArgs,
+    secretArn: pulumi.Output<string>,
+    logGroupArn: pulumi.Output<string>,
+  ) {
+    const id = args.identity;
+    const tags = shopTags(id);
+    const assume = assumeRolePolicy("ecs-tasks.amazonaws.com");
+    const objects = pulumi.interpolate`${args.bucket.arn}/${args.bucket.prefix}*`;
+
+    const execution = new aws.iam.Role(
+      `${name}-execution`,
+      { name: shopName(id, "batch-execution"), assumeRolePolicy: assume, tags },
+      { parent: this },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-execution`,
+      {
+        role: execution.id,
+        policy: policyDocument([
+          // GetAuthorizationToken has no resource-level permissions; it grants no image access by itself.
+          { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+          {
+            Sid: "PullRunner",
+            Effect: "Allow",
+            Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+            Resource: args.repositoryArn,
+          },
+          {
+            Sid: "Logs",
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: pulumi.interpolate`${logGroupArn}:*`,
+          },
+          { Sid: "DbSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArn },
+        ]),
+      },
+      { parent: this },
+    );
+
+    const job = new aws.iam.Role(
+      `${name}-job`,
+      { name: shopName(id, "batch-job"), assumeRolePolicy: assume, tags },
+      { parent: this },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-job`,
+      {
+        role: job.id,
+        policy: policyDocument([
+          {
+            Sid: "ListShopPrefix",
+            Effect: "Allow",
+            Action: "s3:ListBucket",
+            Resource: args.bucket.arn,
+            Condition: { StringLike: { "s3:prefix": [`${args.bucket.prefix}*`] } },
+          },
+          {
+            Sid: "ShopObjects",
+            Effect: "Allow",
+            Action: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+            Resource: objects,
+          },
+          {
+            Sid: "BucketKey",
+            Effect: "Allow",
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resource: args.bucket.keyArn,
+          },
+        ]),
+      },
+      { parent: this },
+    );
+    return { execution, job };
+  }
+}
+
+/** Retry only what Spot took away; a failing import fails once instead of `attempts` times. */
+export function retryStrategy(attempts: number): aws.types.input.batch.JobDefinitionRetryStrategy {
+  return {
+    attempts,
+    evaluateOnExits: [
+      { onStatusReason: SPOT_INTERRUPTED_REASON, action: "RETRY" },
+      { onReason: "*", action: "EXIT" },
+    ],
+  };
+}

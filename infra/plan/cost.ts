@@ -1,0 +1,122 @@
+// Rough monthly and per-import AWS cost of one shop's migration, for deciding sizes before `up`.
+import type { JobStage } from "../batch.ts";
+import { INTERFACE_ENDPOINTS } from "../network.ts";
+
+interface RegionPrices {
+  /** Fargate Linux/x86, USD per vCPU-hour and per GB-hour. */
+  onDemand: { vcpuHour: number; gbHour: number };
+  spot: { vcpuHour: number; gbHour: number };
+  natHour: number;
+  /** Per interface endpoint per AZ. */
+  endpointHour: number;
+}
+
+// Source: https://aws.amazon.com/fargate/pricing/ and https://aws.amazon.com/vpc/pricing/ as of
+// 2025-06. Spot prices float; these are the published snapshot (~70% below on-demand). Data
+// processing (NAT/endpoint per GB) and S3/ECR storage are not included.
+export const PRICES: Readonly<Record<string, RegionPrices>> = {
+  "us-east-1": {
+    onDemand: { vcpuHour: 0.04048, gbHour: 0.004445 },
+    spot: { vcpuHour: 0.01246, gbHour: 0.00137 },
+    natHour: 0.045,
+    endpointHour: 0.01,
+  },
+  "us-west-2": {
+    onDemand: { vcpuHour: 0.04048, gbHour: 0.004445 },
+    spot: { vcpuHour: 0.01246, gbHour: 0.00137 },
+    natHour: 0.045,
+    endpointHour: 0.01,
+  },
+  "eu-west-1": {
+    onDemand: { vcpuHour: 0.04048, gbHour: 0.004445 },
+    spot: { vcpuHour: 0.01315, gbHour: 0.00144 },
+    natHour: 0.048,
+    endpointHour: 0.011,
+  },
+  "ap-northeast-1": {
+    onDemand: { vcpuHour: 0.05056, gbHour: 0.00553 },
+    spot: { vcpuHour: 0.01582, gbHour: 0.00173 },
+    natHour: 0.062,
+    endpointHour: 0.014,
+  },
+};
+
+const HOURS_PER_MONTH = 730;
+const SECRET_MONTH = 0.4;
+const KMS_KEY_MONTH = 1;
+
+export interface CostInput {
+  region: string;
+  jobs: Record<JobStage, { vcpu: number; memoryMiB: number; expectedMinutes: number }>;
+  importsPerMonth: number;
+  egress: "endpoints" | "nat";
+  /** AZs the interface endpoints span (subnet count). */
+  azs: number;
+  /** Whether the stack creates its own NAT (an existing VPC brings its own). */
+  createsNat: boolean;
+}
+
+export interface CostEstimate {
+  region: string;
+  perImport: {
+    spot: number;
+    onDemand: number;
+    byStage: Record<JobStage, { spot: number; onDemand: number }>;
+  };
+  monthly: { fixed: number; spot: number; onDemand: number };
+  fixedItems: { item: string; usd: number }[];
+}
+
+const round = (usd: number) => Math.round(usd * 100) / 100;
+
+function jobCost(p: { vcpuHour: number; gbHour: number }, job: CostInput["jobs"][JobStage]): number {
+  const hours = job.expectedMinutes / 60;
+  return hours * (job.vcpu * p.vcpuHour + (job.memoryMiB / 1024) * p.gbHour);
+}
+
+export function estimateCost(input: CostInput): CostEstimate | { region: string; error: string } {
+  const prices = PRICES[input.region];
+  if (!prices)
+    return {
+      region: input.region,
+      error: `no price table for ${input.region} (known: ${Object.keys(PRICES).join(", ")})`,
+    };
+  const stages = Object.keys(input.jobs) as JobStage[];
+  const byStage = Object.fromEntries(
+    stages.map((s) => [
+      s,
+      {
+        spot: round(jobCost(prices.spot, input.jobs[s])),
+        onDemand: round(jobCost(prices.onDemand, input.jobs[s])),
+      },
+    ]),
+  ) as CostEstimate["perImport"]["byStage"];
+  const spot = stages.reduce((sum, s) => sum + jobCost(prices.spot, input.jobs[s]), 0);
+  const onDemand = stages.reduce((sum, s) => sum + jobCost(prices.onDemand, input.jobs[s]), 0);
+  const fixedItems = [
+    ...(input.egress === "nat" && input.createsNat
+      ? [{ item: "NAT gateway", usd: prices.natHour * HOURS_PER_MONTH }]
+      : []),
+    ...(input.egress === "endpoints"
+      ? [
+          {
+            item: `${INTERFACE_ENDPOINTS.length} interface endpoints x ${input.azs} AZs`,
+            usd: prices.endpointHour * HOURS_PER_MONTH * INTERFACE_ENDPOINTS.length * input.azs,
+          },
+        ]
+      : []),
+    { item: "Secrets Manager secret", usd: SECRET_MONTH },
+    { item: "KMS key", usd: KMS_KEY_MONTH },
+  ].map((f) => ({ ...f, usd: round(f.usd) }));
+  const fixed = fixedItems.reduce((sum, f) => sum + f.usd, 0);
+  return {
+    region: input.region,
+    perImport: { spot: round(spot), onDemand: round(onDemand), byStage },
+    monthly: {
+      fixed: round(fixed),
+      spot: round(fixed + spot * input.importsPerMonth),
+      onDemand: round(fixed + onDemand * input.importsPerMonth),
+    },
+    fixedItems,
+  };
+}

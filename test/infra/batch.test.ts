@@ -1,0 +1,157 @@
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ImportBatch, JOB_STAGES, SPOT_INTERRUPTED_REASON } from "../../infra/batch.ts";
+import type { PlannedResource } from "../../infra/plan/mocks.ts";
+import { identity, json, mockRun, ofType, one, REGION } from "./support.ts";
+
+const DB_PASSWORD = "correct-horse-battery";
+let resources: PlannedResource[];
+let secretStringIsSecret: Promise<boolean>;
+
+beforeAll(async () => {
+  ({ resources } = await mockRun(() => {
+    pulumi.runtime.registerStackTransformation((t) => {
+      if (t.type === "aws:secretsmanager/secretVersion:SecretVersion")
+        secretStringIsSecret = pulumi.isSecret(pulumi.output(t.props["secretString"]));
+      return undefined;
+    });
+    new ImportBatch("b", {
+      identity,
+      region: REGION,
+      subnetIds: ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"],
+      securityGroupId: "sg-0bbbbbbbbbbbbbbb1",
+      maxVcpus: 16,
+      image: "111122223333.dkr.ecr.ap-northeast-1.amazonaws.com/ikou/shop-test/runner:1.0.0",
+      repositoryArn: "arn:aws:ecr:ap-northeast-1:111122223333:repository/ikou/shop-test/runner",
+      jobs: {
+        transform: { vcpu: 1, memoryMiB: 4096, timeoutMinutes: 30, attempts: 3 },
+        import: { vcpu: 2, memoryMiB: 8192, timeoutMinutes: 240, attempts: 5 },
+      },
+      bucket: {
+        name: "ikou-shop-test-dev-data",
+        arn: "arn:aws:s3:::ikou-shop-test-dev-data",
+        keyArn: "arn:aws:kms:ap-northeast-1:111122223333:key/k1",
+        prefix: "shop-test/",
+      },
+      db: {
+        host: "db.internal",
+        port: 3306,
+        name: "shop_test",
+        user: "ikou_test",
+        password: pulumi.secret(DB_PASSWORD),
+      },
+      logRetentionDays: 30,
+    });
+  }));
+});
+
+const jobDef = (stage: string) => one(resources, "aws:batch/jobDefinition:JobDefinition", `b-${stage}`);
+const container = (stage: string) => json(jobDef(stage).inputs["containerProperties"]);
+const statements = (name: string) =>
+  json(one(resources, "aws:iam/rolePolicy:RolePolicy", name).inputs["policy"])["Statement"] as Record<
+    string,
+    unknown
+  >[];
+
+describe("ImportBatch", () => {
+  it("puts FARGATE_SPOT first and FARGATE second in the one job queue", () => {
+    const queue = one(resources, "aws:batch/jobQueue:JobQueue", "b-queue").inputs;
+    const envArn = (name: string) =>
+      one(resources, "aws:batch/computeEnvironment:ComputeEnvironment", name).state["arn"];
+    expect(queue["computeEnvironmentOrders"]).toEqual([
+      { order: 1, computeEnvironment: envArn("b-spot") },
+      { order: 2, computeEnvironment: envArn("b-ondemand") },
+    ]);
+    expect(
+      json(
+        one(resources, "aws:batch/computeEnvironment:ComputeEnvironment", "b-spot").inputs[
+          "computeResources"
+        ],
+      ),
+    ).toMatchObject({
+      type: "FARGATE_SPOT",
+      maxVcpus: 16,
+      securityGroupIds: ["sg-0bbbbbbbbbbbbbbb1"],
+    });
+    expect(ofType(resources, "aws:batch/jobQueue:JobQueue")).toHaveLength(1);
+  });
+
+  it("retries only Spot interruptions and exits on anything else, in that order", () => {
+    for (const stage of JOB_STAGES) {
+      const retry = json(jobDef(stage).inputs["retryStrategy"]);
+      expect(retry["evaluateOnExits"]).toEqual([
+        { onStatusReason: SPOT_INTERRUPTED_REASON, action: "RETRY" },
+        { onReason: "*", action: "EXIT" },
+      ]);
+    }
+    expect(SPOT_INTERRUPTED_REASON).toBe("Your Spot Task was interrupted*");
+    expect(json(jobDef("import").inputs["retryStrategy"])["attempts"]).toBe(5);
+  });
+
+  it("sizes each stage from its spec, with the V8 heap derived from memory, on Fargate with a timeout", () => {
+    expect(jobDef("import").inputs).toMatchObject({
+      platformCapabilities: ["FARGATE"],
+      type: "container",
+      timeout: { attemptDurationSeconds: 240 * 60 },
+    });
+    expect(container("import")["resourceRequirements"]).toEqual([
+      { type: "VCPU", value: "2" },
+      { type: "MEMORY", value: "8192" },
+    ]);
+    const env = (stage: string) =>
+      Object.fromEntries(
+        (container(stage)["environment"] as { name: string; value: string }[]).map((e) => [e.name, e.value]),
+      );
+    expect(env("import")["NODE_OPTIONS"]).toBe("--max-old-space-size=6144");
+    expect(env("transform")["NODE_OPTIONS"]).toBe("--max-old-space-size=3072");
+    expect(container("transform")["networkConfiguration"]).toEqual({ assignPublicIp: "DISABLED" });
+  });
+
+  it("hands DB credentials over as Secrets Manager job secrets, never as plain environment", async () => {
+    const secretArn = one(resources, "aws:secretsmanager/secret:Secret", "b-db").state["arn"];
+    expect(container("import")["secrets"]).toEqual([
+      { name: "IKOU_DB_USER", valueFrom: `${secretArn}:username::` },
+      { name: "IKOU_DB_PASSWORD", valueFrom: `${secretArn}:password::` },
+    ]);
+    expect(
+      JSON.stringify(ofType(resources, "aws:batch/jobDefinition:JobDefinition").map((r) => r.inputs)),
+    ).not.toContain(DB_PASSWORD);
+    expect(await secretStringIsSecret).toBe(true);
+  });
+
+  it("keeps logs with the configured retention", () => {
+    expect(one(resources, "aws:cloudwatch/logGroup:LogGroup", "b-logs").inputs).toMatchObject({
+      name: "/ikou/shop-test/batch",
+      retentionInDays: 30,
+    });
+  });
+
+  it("scopes the job role to this shop's prefix and bucket key", () => {
+    const s = statements("b-job");
+    expect(s.find((x) => x["Sid"] === "ShopObjects")?.["Resource"]).toBe(
+      "arn:aws:s3:::ikou-shop-test-dev-data/shop-test/*",
+    );
+    expect(s.find((x) => x["Sid"] === "ListShopPrefix")?.["Condition"]).toEqual({
+      StringLike: { "s3:prefix": ["shop-test/*"] },
+    });
+    expect(s.find((x) => x["Sid"] === "BucketKey")?.["Resource"]).toBe(
+      "arn:aws:kms:ap-northeast-1:111122223333:key/k1",
+    );
+    expect(s.flatMap((x) => [x["Resource"]].flat())).not.toContain("*");
+  });
+
+  it("lets the execution role read only this shop's secret and pull only the runner image", () => {
+    const s = statements("b-execution");
+    const secretArn = one(resources, "aws:secretsmanager/secret:Secret", "b-db").state["arn"];
+    expect(s.find((x) => x["Sid"] === "DbSecret")?.["Resource"]).toBe(secretArn);
+    expect(s.find((x) => x["Sid"] === "PullRunner")?.["Resource"]).toBe(
+      "arn:aws:ecr:ap-northeast-1:111122223333:repository/ikou/shop-test/runner",
+    );
+    // The one "*" resource is the token call, which AWS does not scope.
+    expect(s.filter((x) => x["Resource"] === "*").map((x) => x["Action"])).toEqual([
+      "ecr:GetAuthorizationToken",
+    ]);
+    const trust = json(one(resources, "aws:iam/role:Role", "b-execution").inputs["assumeRolePolicy"]);
+    expect(JSON.stringify(trust)).toContain("ecs-tasks.amazonaws.com");
+  });
+});

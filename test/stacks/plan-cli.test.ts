@@ -1,0 +1,70 @@
+// `ikou plan` as a user runs it, once per committed stack: a separate process each, as the mock
+// runtime allows one program per process.
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const committed = (await readdir("stacks")).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
+
+async function plan(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ["--import", "tsx", "bin/ikou.ts", "plan", ...args],
+      { env: { ...process.env, AWS_ACCESS_KEY_ID: "", AWS_PROFILE: "" } },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe("ikou plan", () => {
+  const dirs: string[] = [];
+  afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+  it("has at least the two example shops committed", () => {
+    expect(committed).toEqual(expect.arrayContaining(["shop-sakura", "shop-momiji"]));
+  });
+
+  it.each(committed)("plans %s cleanly: tree, passing policies, cost, outputs", async (stack) => {
+    const { code, stdout } = await plan("--stack", stack);
+    expect(stdout).toContain("plan: clean");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/\+ ikou:infra:ImportBatch {2}/);
+    expect(stdout).toMatch(/\+ aws:batch:JobQueue .*order: 1=\S+-spot, 2=\S+-ondemand/);
+    expect(stdout).not.toMatch(/^\s+FAIL/m);
+    expect(stdout).toMatch(/per import {2}spot \$\d+\.\d\d {2}on-demand \$\d+\.\d\d/);
+    expect(stdout).toContain('"jobQueueArn"');
+    expect(stdout).not.toContain("offline-plan-placeholder-secret");
+  });
+
+  it("fails a bad config with exit code 2 and one line per problem naming the key", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "ikou-plan-"));
+    dirs.push(dir);
+    await writeFile(
+      path.join(dir, "Pulumi.shop-bad.yaml"),
+      "config:\n  aws:region: ap-northeast-1\n  ikou:env: production\n  ikou:colour: red\n",
+    );
+    const { code, stdout, stderr } = await plan("--stack", "shop-bad", "--stacks-dir", dir);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    const lines = stderr.trim().split("\n");
+    expect(lines[0]).toBe("invalid config for stack shop-bad:");
+    expect(lines).toContain('  ikou:env: Invalid option: expected one of "prod"|"staging"|"dev"');
+    expect(lines).toContain("  ikou:dbPassword: required");
+    expect(lines).toContain("  ikou:colour: unknown key");
+  });
+
+  it("rejects a missing --stack and an unknown stack", async () => {
+    expect((await plan()).code).toBe(2);
+    const missing = await plan("--stack", "shop-nope");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("Pulumi.shop-nope.yaml");
+  });
+});

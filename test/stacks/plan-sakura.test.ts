@@ -1,0 +1,61 @@
+// The full offline plan of one example shop, in-process, asserting on its structured result.
+import { beforeAll, describe, expect, it } from "vitest";
+import { planStack, type PlanResult } from "../../infra/plan/run.ts";
+import { IMAGE_UNITS } from "../../infra/registry.ts";
+
+let result: Extract<PlanResult, { config: unknown }>;
+
+beforeAll(async () => {
+  const r = await planStack({ stack: "shop-sakura", stacksDir: "stacks" });
+  if (!("config" in r)) throw new Error(r.configProblems.join("\n"));
+  result = r;
+});
+
+describe("plan of shop-sakura", () => {
+  it("has no ikou policy violation and no unwaived awsguard violation", () => {
+    expect(result.violations).toEqual([]);
+    expect(result.guard.filter((g) => g.status === "violation")).toEqual([]);
+    expect(result.guard.find((g) => g.policy === "cmk-backing-key-rotation-enabled")?.status).toBe("pass");
+    expect(result.ok).toBe(true);
+  });
+
+  it("puts every AWS resource under one of the five components", () => {
+    const components = result.resources.filter((r) => r.type.startsWith("ikou:infra:")).map((r) => r.type);
+    expect(components.sort()).toEqual([
+      "ikou:infra:ImageRegistry",
+      "ikou:infra:ImportBatch",
+      "ikou:infra:MigrationBucket",
+      "ikou:infra:MigrationNetwork",
+      "ikou:infra:TestShop",
+    ]);
+    const orphans = result.resources.filter(
+      (r) => r.type.startsWith("aws:") && !r.parent?.startsWith("ikou:infra:"),
+    );
+    expect(orphans.map((r) => r.name)).toEqual([]);
+  });
+
+  it("exports what the runner and envsvc read", () => {
+    const outputs = result.outputs as {
+      jobQueueArn: string;
+      jobDefinitionArns: Record<string, string>;
+      bucketName: string;
+      repositoryUrls: Record<string, string>;
+      testShops: Record<string, { targetGroupArnSuffix: string }>;
+    };
+    expect(outputs.jobQueueArn).toMatch(/^arn:aws:batch:ap-northeast-1:/);
+    expect(Object.keys(outputs.jobDefinitionArns)).toEqual(["transform", "import"]);
+    expect(outputs.bucketName).toBe("ikou-shop-sakura-prod-data");
+    expect(Object.keys(outputs.repositoryUrls).sort()).toEqual([...IMAGE_UNITS].sort());
+    expect(outputs.testShops["sakura-main"]?.targetGroupArnSuffix).toMatch(
+      /^targetgroup\/ikou-sakura-main\//,
+    );
+  });
+
+  it("estimates Spot below on-demand, per import and per month", () => {
+    if ("error" in result.cost) throw new Error(result.cost.error);
+    const { perImport, monthly } = result.cost;
+    expect(perImport.spot).toBeGreaterThan(0);
+    expect(perImport.spot).toBeLessThan(perImport.onDemand);
+    expect(monthly.spot).toBeCloseTo(monthly.fixed + perImport.spot * 8, 1);
+  });
+});
