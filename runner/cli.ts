@@ -101,6 +101,7 @@ async function importCommand(args: string[]): Promise<number> {
   try {
     const report = await runImport({
       adapter,
+      sourceName: values.source,
       input: values.input,
       db: values.db ?? process.env.MYSQL_URL,
       parallel: positiveInt("parallel", values.parallel, DEFAULTS.parallel),

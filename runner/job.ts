@@ -2,25 +2,30 @@
 // stop on SIGTERM and a report that proves every row was loaded, rejected or skipped.
 import mysql, { type Connection } from "mysql2/promise";
 import { createHash } from "node:crypto";
+import { newTally, preparedChunks, type FileTally, type Progress } from "./chunk-source.ts";
 import { canonicalValues, rowHash } from "./core/canonical.ts";
-import { chunkGroups, groupRows, type RowGroup } from "./core/chunks.ts";
-import { prepareChunk, type PreparedChunk } from "./core/prepare.ts";
 import { ENTITIES, type Entity, type SourceAdapter } from "./core/records.ts";
-import { inShard, shardHash, type Shard } from "./core/shard.ts";
-import { readCsvRecords, type CsvItem, type ReadStats } from "./input/csv-records.ts";
+import type { Shard } from "./core/shard.ts";
+import { readCsvRecords, type ReadStats } from "./input/csv-records.ts";
 import { listInputs, type InputFile } from "./input/location.ts";
 import { log, maskUrl } from "./log.ts";
-import { buildReport, type FileTally, type ImportReport } from "./report.ts";
+import { stagedChunksInWorker } from "./parse-thread.ts";
+import { buildReport, type ImportReport } from "./report.ts";
 import { ChunkWriter, type ChunkStats } from "./sink/chunk-writer.ts";
 import { migrate } from "./sink/migrate.ts";
 import { qualityFindings, resolveLateRefs, targetChecksums } from "./sink/reconcile.ts";
 import { RejectsFile } from "./sink/rejects-file.ts";
-import { committedChunks, CommittedSet, finishRun, openRun } from "./sink/runs.ts";
+import { committedChunks, finishRun, openRun } from "./sink/runs.ts";
+import { stageChunk, type StagedChunk } from "./sink/stage-plan.ts";
 import { createStagingTables } from "./sink/staging.ts";
-import { TABLES } from "./schema/tables.ts";
+import { tableDef } from "./schema/tables.ts";
+
+export type { Progress };
 
 export interface ImportOptions {
   adapter: SourceAdapter;
+  /** When the adapter can be rebuilt from its name (the CLI's --source), parsing runs on a worker thread. */
+  sourceName?: string;
   input: string;
   db?: string;
   parallel: number;
@@ -33,14 +38,7 @@ export interface ImportOptions {
   onProgress?: (p: Progress) => void;
 }
 
-export interface Progress {
-  file: string;
-  rowsRead: number;
-  bytesRead: number;
-  bytesTotal: number;
-}
-
-export const DEFAULTS = { parallel: 2, chunkRows: 5000, chunkBytes: 16 << 20 } as const;
+export const DEFAULTS = { parallel: 2, chunkRows: 5000, chunkBytes: 8 << 20 } as const;
 
 export class InterruptedError extends Error {
   readonly code = "INTERRUPTED";
@@ -56,7 +54,7 @@ async function classify(adapter: SourceAdapter, files: InputFile[]): Promise<Cla
   const out: ClassifiedFile[] = [];
   for (const file of files) {
     const stream = await file.open();
-    const stats: ReadStats = { invalidByteRecords: 0, firstInvalid: [], malformed: [] };
+    const stats: ReadStats = newTally(file.name, "customers").encoding;
     let headers: string[] = [];
     for await (const item of readCsvRecords(stream, file.name, adapter.encoding, stats)) {
       if (item.kind === "header") headers = item.headers;
@@ -82,7 +80,15 @@ function runKey(adapter: SourceAdapter, input: string, shard: Shard, files: Inpu
 }
 
 async function connect(url: string): Promise<Connection> {
-  return mysql.createConnection({ uri: url, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, charset: "utf8mb4_bin" });
+  return mysql.createConnection({
+    uri: url,
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    charset: "utf8mb4_bin",
+    // affectedRows must count changed rows only: the chunk writer checks its upserts with it.
+    flags: ["-FOUND_ROWS"],
+  });
 }
 
 /** A fixed number of connections, each writing one chunk at a time: N chunks in flight, never more. */
@@ -91,7 +97,7 @@ class Lanes {
   private failure: unknown;
   constructor(private readonly writers: ChunkWriter[]) {}
 
-  async submit(chunk: PreparedChunk): Promise<void> {
+  async submit(chunk: StagedChunk): Promise<void> {
     while (this.busy.size === this.writers.length) await Promise.race(this.busy.values());
     if (this.failure) throw this.failure;
     const writer = this.writers.find((w) => !this.busy.has(w))!;
@@ -139,12 +145,15 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
     const tallies: FileTally[] = [];
     try {
       for (const { file, entity } of files) {
-        const committed = new CommittedSet(await committedChunks(admin, run.id, file.name));
         const tally = newTally(file.name, entity);
         tallies.push(tally);
+        const committed = (await committedChunks(admin, run.id, file.name)).map(({ first, last }) => ({ first, last }));
         const lanes = new Lanes(writers);
         try {
-          await streamFile(opts, file, entity, tally, committed, (chunk) => lanes.submit(chunk));
+          for await (const chunk of stagedChunks(opts, file, entity, committed, tally)) {
+            if (opts.signal?.aborted) break;
+            await lanes.submit(chunk);
+          }
         } finally {
           // Chunks in flight commit (or roll back) before the run is marked, whatever stopped the reading.
           await lanes.drain();
@@ -174,55 +183,22 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
   }
 }
 
-function newTally(file: string, entity: Entity): FileTally {
-  return { file, entity, outOfShard: 0, resumedRows: 0, encoding: { invalidByteRecords: 0, firstInvalid: [], malformed: [] } };
-}
-
-/** Reads one file and hands each chunk to `submit`; groups outside the shard or already committed are passed over. */
-async function streamFile(
+/** On a worker thread when the adapter can be rebuilt there by name; in this thread otherwise. */
+async function* stagedChunks(
   opts: ImportOptions,
   file: InputFile,
   entity: Entity,
+  committed: { first: number; last: number }[],
   tally: FileTally,
-  committed: CommittedSet,
-  submit: (chunk: PreparedChunk) => Promise<void>,
-): Promise<void> {
-  const { adapter, shard } = opts;
-  const stream = await file.open();
-  let rowsRead = 0;
-  let lastProgress = 0;
-  const rows = async function* () {
-    for await (const item of readCsvRecords(stream, file.name, adapter.encoding, tally.encoding)) {
-      if (item.kind === "header") continue;
-      rowsRead++;
-      if (opts.onProgress && rowsRead - lastProgress >= 2000) {
-        lastProgress = rowsRead;
-        opts.onProgress({ file: file.name, rowsRead, bytesRead: item.row.offset, bytesTotal: file.size });
-      }
-      yield item as Extract<CsvItem, { kind: "row" }>;
-    }
-  };
-  const mine = async function* (groups: AsyncIterable<RowGroup>) {
-    for await (const group of groups) {
-      // Unparseable bytes have no shard key; shard 0 reports them so exactly one shard does.
-      const hash = group.problems.get(group.rows[0]!.ordinal)?.malformed ? 0 : shardHash(adapter.shardKey(entity, group.rows[0]!));
-      if (!inShard(hash, shard)) {
-        tally.outOfShard += group.rows.length;
-      } else if (committed.size && committed.has(group.rows[0]!.ordinal)) {
-        tally.resumedRows += group.rows.length;
-      } else yield group;
-    }
-  };
-  try {
-    const groups = mine(groupRows(rows(), (row) => adapter.groupKey(entity, row)));
-    for await (const chunk of chunkGroups(groups, { rows: opts.chunkRows, bytes: DEFAULTS.chunkBytes })) {
-      if (opts.signal?.aborted) break;
-      await submit(prepareChunk(adapter, entity, chunk));
-    }
-  } finally {
-    stream.destroy();
-    opts.onProgress?.({ file: file.name, rowsRead, bytesRead: file.size, bytesTotal: file.size });
+): AsyncGenerator<StagedChunk> {
+  const limits = { rows: opts.chunkRows, bytes: DEFAULTS.chunkBytes };
+  if (opts.sourceName) {
+    const job = { sourceName: opts.sourceName, input: opts.input, fileName: file.name, entity, shard: opts.shard, committed, limits };
+    yield* stagedChunksInWorker(job, tally, opts.onProgress);
+    return;
   }
+  const scan = { adapter: opts.adapter, file, entity, shard: opts.shard, committed, limits, tally, onProgress: opts.onProgress };
+  for await (const prepared of preparedChunks(scan)) yield stageChunk(prepared);
 }
 
 /** Full parse, transform and validation with no writes; references are checked against keys seen in this run. */
@@ -236,7 +212,8 @@ async function dryRun(opts: ImportOptions, files: ClassifiedFile[], started: num
     for (const { file, entity } of files) {
       const tally = newTally(file.name, entity);
       tallies.push(tally);
-      await streamFile(opts, file, entity, tally, new CommittedSet([]), async (chunk) => {
+      const scan = { adapter: opts.adapter, file, entity, shard: opts.shard, committed: [], tally, onProgress: opts.onProgress };
+      for await (const chunk of preparedChunks({ ...scan, limits: { rows: opts.chunkRows, bytes: DEFAULTS.chunkBytes } })) {
         const s: ChunkStats = { read: chunk.read, loaded: 0, skipped: 0, rejected: chunk.rejects.length, tables: {}, checksums: {} };
         await rejects.write(chunk.rejects);
         for (const g of chunk.groups) {
@@ -248,8 +225,7 @@ async function dryRun(opts: ImportOptions, files: ClassifiedFile[], started: num
             const t = (s.tables[r.table] ??= { inserted: 0, updated: 0, unchanged: 0, duplicates: 0 });
             t.inserted++;
             const c = (s.checksums[r.table] ??= { sum: "0", rows: 0 });
-            const def = TABLES.find((d) => d.name === r.table)!;
-            c.sum = String(BigInt(c.sum) + BigInt(`0x${rowHash(canonicalValues(def, r)).slice(0, 15)}`));
+            c.sum = String(BigInt(c.sum) + BigInt(`0x${rowHash(canonicalValues(tableDef(r.table), r)).slice(0, 15)}`));
             c.rows++;
             for (const ref of r.refs ?? []) {
               if (!keys.has(`${ref.table}:${ref.key}`) && unresolved.length < 1000) {
@@ -259,7 +235,7 @@ async function dryRun(opts: ImportOptions, files: ClassifiedFile[], started: num
           }
         }
         stats.set(file.name, [...(stats.get(file.name) ?? []), s]);
-      });
+      }
     }
   } finally {
     await rejects.close();

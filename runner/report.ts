@@ -3,20 +3,11 @@
 import type { Connection, RowDataPacket } from "mysql2/promise";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { Entity, TableName } from "./core/records.ts";
-import type { ReadStats } from "./input/csv-records.ts";
+import type { TableName } from "./core/records.ts";
+import type { FileTally } from "./chunk-source.ts";
 import type { ImportOptions } from "./job.ts";
 import type { ChunkStats, TableCounts } from "./sink/chunk-writer.ts";
 import type { QualityFinding } from "./sink/reconcile.ts";
-
-export interface FileTally {
-  file: string;
-  entity: Entity;
-  outOfShard: number;
-  /** Rows an earlier attempt of this run committed; counted from its checkpoints, not re-read. */
-  resumedRows: number;
-  encoding: ReadStats;
-}
 
 export interface FileReport extends FileTally {
   read: number;

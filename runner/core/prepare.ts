@@ -24,11 +24,14 @@ export interface PreparedChunk {
   read: number;
 }
 
+/** What a reject needs of a source row; travels between threads without the parsed cells. */
+export type RowRef = Pick<SourceRow, "file" | "line" | "offset" | "raw">;
+
 /** Every row of a group becomes a reject: the culprit with its reason, the rest pointing at it. */
 export function rejectGroup(
   entity: Entity,
-  group: { key: string; rows: readonly SourceRow[] },
-  culprit: SourceRow,
+  group: { key: string; rows: readonly RowRef[] },
+  culprit: RowRef,
   field: string | null,
   reason: string,
 ): Reject[] {

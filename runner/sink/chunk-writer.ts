@@ -1,11 +1,12 @@
 // Writes one prepared chunk in one transaction: stage with LOAD DATA, detect conflicting
 // duplicates, merge set-based into the targets, map ids, record rejects, findings and the
 // checkpoint. Either all of it commits or none of it does, so a killed run resumes cleanly.
-import type { Connection, RowDataPacket } from "mysql2/promise";
-import { canonicalValues, refKeyColumn, rowHash } from "../core/canonical.ts";
-import { rejectGroup, type PreparedChunk, type PreparedGroup } from "../core/prepare.ts";
-import type { Reject, TableName, Value } from "../core/records.ts";
+import type { Connection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
+import { refKeyColumn } from "../core/canonical.ts";
+import { rejectGroup } from "../core/prepare.ts";
+import type { Reject, TableName } from "../core/records.ts";
 import { TABLES, type TableDef } from "../schema/tables.ts";
+import type { StagedChunk, StagedGroup } from "./stage-plan.ts";
 import { clearStaging, loadStaging, stagingColumns, stagingName } from "./staging.ts";
 
 const MAX_ATTEMPTS = 8;
@@ -30,8 +31,16 @@ export interface ChunkStats {
   checksums: Partial<Record<TableName, { sum: string; rows: number }>>;
 }
 
-interface StagedGroup {
-  group: PreparedGroup;
+interface Classified {
+  counts: TableCounts;
+  checksum: { sum: string; rows: number };
+  conflicts: number;
+  rows: number;
+}
+
+/** A group's fate in this attempt: rejected here (LOAD warning, conflict with a committed row) or not. */
+interface GroupState {
+  group: StagedGroup;
   rejected?: Reject[];
 }
 
@@ -43,7 +52,7 @@ export class ChunkWriter {
   ) {}
 
   /** Parallel upserts can deadlock on InnoDB's locks; the whole chunk is one transaction, so retrying is safe. */
-  async write(chunk: PreparedChunk): Promise<ChunkStats> {
+  async write(chunk: StagedChunk): Promise<ChunkStats> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.writeOnce(chunk);
@@ -56,16 +65,14 @@ export class ChunkWriter {
     }
   }
 
-  private async writeOnce(chunk: PreparedChunk): Promise<ChunkStats> {
-    const staged = chunk.groups.map((group): StagedGroup => ({ group }));
-    this.rejectInChunkConflicts(chunk, staged);
-    await clearStaging(this.conn);
+  private async writeOnce(chunk: StagedChunk): Promise<ChunkStats> {
+    const states = chunk.groups.map((group): GroupState => ({ group }));
+    await clearStaging(this.conn, Object.keys(chunk.tables) as TableName[]);
     await this.conn.beginTransaction();
     try {
-      await this.stage(chunk, staged);
-      await this.rejectRunConflicts(chunk, staged);
-      const stats = await this.merge(chunk, staged);
-      await this.recordOutcome(chunk, staged, stats);
+      await this.stage(chunk, states);
+      const stats = await this.merge(chunk, states);
+      await this.recordOutcome(chunk, states, stats);
       await this.conn.commit();
       return stats;
     } catch (err) {
@@ -74,52 +81,19 @@ export class ChunkWriter {
     }
   }
 
-  /** Same table + source id twice in one chunk: identical copies collapse; a different copy is a conflict. */
-  private rejectInChunkConflicts(chunk: PreparedChunk, staged: StagedGroup[]): void {
-    const seen = new Map<string, { hash: string; line: number }>();
-    for (const s of staged) {
-      for (const record of s.group.records) {
-        const key = `${record.table}\0${record.sourceId}`;
-        const hash = rowHash(canonicalValues(tableOf(record.table), record));
-        const first = seen.get(key);
-        if (!first) {
-          seen.set(key, { hash, line: s.group.rows[0]!.line });
-        } else if (first.hash !== hash && !s.rejected) {
-          s.rejected = conflict(chunk, s.group, record.table, record.sourceId, first.line);
-        }
-      }
+  private async stage(chunk: StagedChunk, states: GroupState[]): Promise<void> {
+    for (const [table, payload] of Object.entries(chunk.tables) as [TableName, StagedChunk["aliases"]][]) {
+      const warnings = await loadStaging(this.conn, table, stagingColumns(tableOf(table)), payload.tsv);
+      await this.rejectWarnedRows(chunk, states, warnings.map((w) => ({ grp: payload.groups[w.row - 1] ?? -1, message: w.message })));
     }
-  }
-
-  private async stage(chunk: PreparedChunk, staged: StagedGroup[]): Promise<void> {
-    const rows = new Map<TableName, Value[][]>();
-    const aliases: Value[][] = [];
-    const seen = new Set<string>();
-    staged.forEach((s, grp) => {
-      if (s.rejected) return;
-      const line = s.group.rows[0]!.line;
-      for (const record of s.group.records) {
-        const key = `${record.table}\0${record.sourceId}`;
-        if (seen.has(key)) continue; // identical in-chunk duplicate, collapsed
-        seen.add(key);
-        const values = canonicalValues(tableOf(record.table), record);
-        const list = rows.get(record.table) ?? rows.set(record.table, []).get(record.table)!;
-        list.push([grp, line, s.group.shardHash, rowHash(values), ...values]);
-        for (const alias of record.aliases ?? []) aliases.push([grp, record.table, record.sourceId, alias]);
-      }
-    });
-    for (const [table, list] of rows) {
-      const warnings = await loadStaging(this.conn, table, stagingColumns(tableOf(table)), list);
-      await this.rejectWarnedRows(chunk, staged, warnings.map((w) => ({ grp: Number(list[w.row - 1]?.[0] ?? -1), message: w.message })));
-    }
-    await loadStaging(this.conn, "alias", ["grp", "tbl", "source_id", "alias"], aliases);
+    await loadStaging(this.conn, "alias", ["grp", "tbl", "source_id", "alias"], chunk.aliases.tsv);
   }
 
   /** A LOAD DATA warning means MySQL changed or dropped a value: the whole group becomes a reject. */
-  private async rejectWarnedRows(chunk: PreparedChunk, staged: StagedGroup[], warned: { grp: number; message: string }[]) {
+  private async rejectWarnedRows(chunk: StagedChunk, states: GroupState[], warned: { grp: number; message: string }[]) {
     const groups = new Set<number>();
     for (const w of warned) {
-      const s = staged[w.grp];
+      const s = states[w.grp];
       if (!s || s.rejected) continue;
       s.rejected = rejectGroup(chunk.entity, s.group, s.group.rows[0]!, null, `MySQL refused a value: ${w.message}`);
       groups.add(w.grp);
@@ -127,20 +101,58 @@ export class ChunkWriter {
     await this.unstage([...groups]);
   }
 
+  /**
+   * One pass per table over staging joined to the target: what is new, changed, unchanged, an
+   * identical copy of a row this run already loaded from another line (a duplicate), or a
+   * different copy of one (a conflict: that group is rejected, and the pass repeats without it).
+   */
+  private async classifyAll(chunk: StagedChunk, states: GroupState[]): Promise<Map<TableName, Classified>> {
+    for (;;) {
+      const out = new Map<TableName, Classified>();
+      for (const def of TABLES) if (chunk.tables[def.name]) out.set(def.name, await this.classify(def));
+      const conflicted = [...out].filter(([, c]) => c.conflicts > 0);
+      if (conflicted.length === 0) return out;
+      await this.rejectRunConflicts(chunk, states, conflicted.map(([t]) => t));
+    }
+  }
+
+  private async classify(def: TableDef): Promise<Classified> {
+    const dup = "(t.import_run_id = ? AND t.source_line <> s.source_line)";
+    const [[row]] = (await this.conn.query<RowDataPacket[]>(
+      `SELECT COUNT(*) AS n, COALESCE(SUM(t.id IS NULL), 0) AS ins,
+              COALESCE(SUM(t.id IS NOT NULL AND NOT ${dup} AND t.row_hash <> s.row_hash), 0) AS upd,
+              COALESCE(SUM(${dup} AND t.row_hash = s.row_hash), 0) AS dup,
+              COALESCE(SUM(${dup} AND t.row_hash <> s.row_hash), 0) AS conflicts,
+              CAST(COALESCE(SUM(IF(t.id IS NOT NULL AND ${dup}, 0, CAST(CONV(LEFT(s.row_hash, 15), 16, 10) AS UNSIGNED))), 0) AS CHAR) AS checksum
+       FROM ${stagingName(def.name)} s LEFT JOIN ${def.name} t ON t.source_system = ? AND t.source_id = s.source_id`,
+      [this.runId, this.runId, this.runId, this.runId, this.system],
+    )) as unknown as [RowDataPacket[]];
+    const n = Number(row!.n);
+    const inserted = Number(row!.ins);
+    const updated = Number(row!.upd);
+    const duplicates = Number(row!.dup);
+    return {
+      counts: { inserted, updated, duplicates, unchanged: n - inserted - updated - duplicates },
+      checksum: { sum: String(row!.checksum), rows: n - duplicates },
+      conflicts: Number(row!.conflicts),
+      rows: n,
+    };
+  }
+
   /** A row this run already loaded from another line with other content: the later group is rejected. */
-  private async rejectRunConflicts(chunk: PreparedChunk, staged: StagedGroup[]): Promise<void> {
+  private async rejectRunConflicts(chunk: StagedChunk, states: GroupState[], tables: TableName[]): Promise<void> {
     const bad = new Set<number>();
-    for (const def of TABLES) {
+    for (const table of tables) {
       const [rows] = await this.conn.query<RowDataPacket[]>(
-        `SELECT s.grp, s.source_id, t.source_line FROM ${stagingName(def.name)} s
-         JOIN ${def.name} t ON t.source_system = ? AND t.source_id = s.source_id
+        `SELECT s.grp, s.source_id, t.source_line FROM ${stagingName(table)} s
+         JOIN ${table} t ON t.source_system = ? AND t.source_id = s.source_id
          WHERE t.import_run_id = ? AND t.source_line <> s.source_line AND t.row_hash <> s.row_hash`,
         [this.system, this.runId],
       );
       for (const r of rows) {
-        const s = staged[Number(r.grp)]!;
+        const s = states[Number(r.grp)]!;
         if (s.rejected) continue;
-        s.rejected = conflict(chunk, s.group, def.name, String(r.source_id), Number(r.source_line));
+        s.rejected = conflict(chunk, s.group, table, String(r.source_id), Number(r.source_line));
         bad.add(Number(r.grp));
       }
     }
@@ -153,92 +165,57 @@ export class ChunkWriter {
     await this.conn.query(`DELETE FROM ${stagingName("alias")} WHERE grp IN (?)`, [groups]);
   }
 
-  private async merge(chunk: PreparedChunk, staged: StagedGroup[]): Promise<ChunkStats> {
+  private async merge(chunk: StagedChunk, states: GroupState[]): Promise<ChunkStats> {
+    const classified = await this.classifyAll(chunk, states);
     const stats: ChunkStats = { read: chunk.read, loaded: 0, skipped: 0, rejected: chunk.rejects.length, tables: {}, checksums: {} };
-    for (const s of staged) {
+    for (const s of states) {
       if (s.rejected) stats.rejected += s.rejected.length;
-      else {
+      else if (!s.group.rejected) {
         stats.loaded += s.group.loaded;
         stats.skipped += s.group.skipped;
       }
     }
-    const present = new Set(staged.flatMap((s) => (s.rejected ? [] : s.group.records.map((r) => r.table))));
     // Parents first: a child's ref resolves through id_map rows written a moment earlier.
     for (const def of TABLES) {
-      if (!present.has(def.name)) continue;
-      const counts = await this.count(def);
-      stats.tables[def.name] = counts;
-      stats.checksums[def.name] = await this.sourceChecksum(def);
-      await this.upsert(def);
-      await this.verifyNotOverruled(def, counts.duplicates);
+      const c = classified.get(def.name);
+      if (!c) continue;
+      stats.tables[def.name] = c.counts;
+      stats.checksums[def.name] = c.checksum;
+      await this.upsert(def, c);
       if (REFERENCED.has(def.name)) await this.mapIds(def);
     }
     return stats;
   }
 
-  private async count(def: TableDef): Promise<TableCounts> {
-    const [[row]] = (await this.conn.query<RowDataPacket[]>(
-      `SELECT COUNT(*) AS n, COALESCE(SUM(t.id IS NULL), 0) AS ins,
-              COALESCE(SUM(t.id IS NOT NULL AND t.row_hash <> s.row_hash), 0) AS upd,
-              COALESCE(SUM(t.import_run_id = ? AND t.source_line <> s.source_line), 0) AS dup
-       FROM ${stagingName(def.name)} s LEFT JOIN ${def.name} t ON t.source_system = ? AND t.source_id = s.source_id`,
-      [this.runId, this.system],
-    )) as unknown as [RowDataPacket[]];
-    const n = Number(row!.n);
-    const inserted = Number(row!.ins);
-    const updated = Number(row!.upd);
-    const duplicates = Number(row!.dup);
-    return { inserted, updated, duplicates, unchanged: n - inserted - updated - duplicates };
-  }
-
-  /** Over what was staged, minus identical copies of rows this run already loaded from another line. */
-  private async sourceChecksum(def: TableDef): Promise<{ sum: string; rows: number }> {
-    const [[row]] = (await this.conn.query<RowDataPacket[]>(
-      `SELECT CAST(COALESCE(SUM(CAST(CONV(LEFT(s.row_hash, 15), 16, 10) AS UNSIGNED)), 0) AS CHAR) AS sum, COUNT(*) AS n
-       FROM ${stagingName(def.name)} s LEFT JOIN ${def.name} t ON t.source_system = ? AND t.source_id = s.source_id
-         AND t.import_run_id = ? AND t.source_line <> s.source_line
-       WHERE t.id IS NULL`,
-      [this.system, this.runId],
-    )) as unknown as [RowDataPacket[]];
-    return { sum: String(row!.sum), rows: Number(row!.n) };
-  }
-
-  private async upsert(def: TableDef): Promise<void> {
-    const dataCols = ["source_id", ...def.columns.map((c) => c.name), ...def.refs.map((r) => refKeyColumn(r.column))];
+  private async upsert(def: TableDef, c: Classified): Promise<void> {
+    const dataCols = ["source_id", ...def.columns.map((col) => col.name), ...def.refs.map((r) => refKeyColumn(r.column))];
     const refJoins = def.refs.map(
       (r, i) =>
         `LEFT JOIN id_map m${i} ON m${i}.source_system = ? AND m${i}.entity = '${r.table}' AND m${i}.source_key = s.${refKeyColumn(r.column)}`,
     );
     const insertCols = ["source_system", ...dataCols, ...def.refs.map((r) => r.column), "row_hash", "shard_hash", "import_run_id", "source_line"];
-    const selectCols = ["?", ...dataCols.map((c) => `s.${c}`), ...def.refs.map((_, i) => `m${i}.target_id`), "s.row_hash", "s.shard_hash", "?", "s.source_line"];
+    const selectCols = ["?", ...dataCols.map((col) => `s.${col}`), ...def.refs.map((_, i) => `m${i}.target_id`), "s.row_hash", "s.shard_hash", "?", "s.source_line"];
     // A row this run already wrote from another line keeps its first committed copy, so two lanes
-    // racing on one source id cannot overwrite each other; verifyNotOverruled() then sends the
-    // loser back for a retry, where rejectRunConflicts() sees the winner. Bookkeeping columns are
-    // assigned last: MySQL evaluates assignments in order and the guard reads them.
+    // racing on one source id cannot overwrite each other. Bookkeeping columns are assigned last:
+    // MySQL evaluates assignments in order and the guard reads them.
     const t = def.name;
     const keep = `(${t}.import_run_id = VALUES(import_run_id) AND ${t}.source_line <> VALUES(source_line))`;
     const bookkeeping = ["row_hash", "import_run_id", "source_line"];
     const updates = [
-      ...insertCols.filter((c) => !["source_system", "source_id", ...bookkeeping].includes(c)),
+      ...insertCols.filter((col) => !["source_system", "source_id", ...bookkeeping].includes(col)),
       ...bookkeeping,
-    ].map((c) => `${t}.${c} = IF(${keep}, ${t}.${c}, VALUES(${c}))`);
-    await this.conn.query(
+    ].map((col) => `${t}.${col} = IF(${keep}, ${t}.${col}, VALUES(${col}))`);
+    const [res] = await this.conn.query<ResultSetHeader>(
       `INSERT INTO ${def.name} (${insertCols.join(", ")})
        SELECT ${selectCols.join(", ")} FROM ${stagingName(def.name)} s ${refJoins.join(" ")}
        ON DUPLICATE KEY UPDATE ${updates.join(", ")}`,
       [this.system, this.runId, ...def.refs.map(() => this.system)],
     );
-  }
-
-  /** More rows kept by another line than counted before the upsert means a lane committed one meanwhile. */
-  private async verifyNotOverruled(def: TableDef, expected: number): Promise<void> {
-    const [[row]] = (await this.conn.query<RowDataPacket[]>(
-      `SELECT COUNT(*) AS n FROM ${stagingName(def.name)} s
-       JOIN ${def.name} t ON t.source_system = ? AND t.source_id = s.source_id
-       WHERE t.import_run_id = ? AND t.source_line <> s.source_line`,
-      [this.system, this.runId],
-    )) as unknown as [RowDataPacket[]];
-    if (Number(row!.n) > expected) throw new LaneRaceError(def.name);
+    // Without CLIENT_FOUND_ROWS an insert counts 1, an update 2 (the run id always changes), a kept
+    // row 0. Fewer than expected means another lane committed one of these source ids meanwhile:
+    // retry the chunk, and classify() will see that row as a duplicate or a conflict.
+    const expected = c.counts.inserted + 2 * (c.rows - c.counts.inserted - c.counts.duplicates);
+    if (res.affectedRows !== expected) throw new LaneRaceError(def.name);
   }
 
   private async mapIds(def: TableDef): Promise<void> {
@@ -258,8 +235,8 @@ export class ChunkWriter {
     );
   }
 
-  private async recordOutcome(chunk: PreparedChunk, staged: StagedGroup[], stats: ChunkStats): Promise<void> {
-    const rejects = [...chunk.rejects, ...staged.flatMap((s) => s.rejected ?? [])];
+  private async recordOutcome(chunk: StagedChunk, states: GroupState[], stats: ChunkStats): Promise<void> {
+    const rejects = [...chunk.rejects, ...states.flatMap((s) => s.rejected ?? [])];
     for (const batch of batches(rejects, 500)) {
       await this.conn.query(
         "INSERT IGNORE INTO import_rejects (run_id, file, line, byte_offset, field, reason, raw) VALUES ?",
@@ -289,7 +266,7 @@ function tableOf(name: TableName): TableDef {
   return TABLES.find((t) => t.name === name)!;
 }
 
-function conflict(chunk: PreparedChunk, group: PreparedGroup, table: TableName, sourceId: string, firstLine: number): Reject[] {
+function conflict(chunk: StagedChunk, group: StagedGroup, table: TableName, sourceId: string, firstLine: number): Reject[] {
   return rejectGroup(
     chunk.entity,
     group,

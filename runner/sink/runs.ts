@@ -62,26 +62,3 @@ export async function committedChunks(conn: Connection, runId: number, file: str
     stats: (typeof r.stats === "string" ? JSON.parse(r.stats) : r.stats) as ChunkStats,
   }));
 }
-
-/** Ordinal lookup over committed ranges; rows inside them were loaded by an earlier attempt. */
-export class CommittedSet {
-  private readonly ranges: CommittedRange[];
-  constructor(ranges: CommittedRange[]) {
-    this.ranges = [...ranges].sort((a, b) => a.first - b.first);
-  }
-  has(ordinal: number): boolean {
-    let lo = 0;
-    let hi = this.ranges.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const r = this.ranges[mid]!;
-      if (ordinal < r.first) hi = mid - 1;
-      else if (ordinal > r.last) lo = mid + 1;
-      else return true;
-    }
-    return false;
-  }
-  get size(): number {
-    return this.ranges.length;
-  }
-}

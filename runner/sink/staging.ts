@@ -3,9 +3,9 @@
 import type { Connection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import { Readable } from "node:stream";
 import { refKeyColumn } from "../core/canonical.ts";
-import type { TableName, Value } from "../core/records.ts";
+import type { TableName } from "../core/records.ts";
 import { sqlType } from "../schema/ddl.ts";
-import { TABLES, tableDef, type TableDef } from "../schema/tables.ts";
+import { TABLES, type TableDef } from "../schema/tables.ts";
 
 export const stagingName = (table: TableName | "alias") => `stg_${table}`;
 
@@ -45,21 +45,6 @@ export async function createStagingTables(conn: Connection): Promise<void> {
   );
 }
 
-// LOAD DATA's default escaping: backslash escapes, \N is NULL.
-function tsvField(v: Value): string {
-  if (v === null) return "\\N";
-  const s = String(v);
-  return /[\\\t\n\r\0]/.test(s)
-    ? s.replace(/[\\\t\n\r\0]/g, (c) => ({ "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0" })[c]!)
-    : s;
-}
-
-export function toTsv(rows: readonly (readonly Value[])[]): string {
-  let out = "";
-  for (const row of rows) out += row.map(tsvField).join("\t") + "\n";
-  return out;
-}
-
 export interface LoadWarning {
   /** 1-based row within the LOAD. */
   row: number;
@@ -71,10 +56,9 @@ export async function loadStaging(
   conn: Connection,
   table: TableName | "alias",
   columns: readonly string[],
-  rows: readonly (readonly Value[])[],
+  tsv: string,
 ): Promise<LoadWarning[]> {
-  if (rows.length === 0) return [];
-  const tsv = toTsv(rows);
+  if (tsv.length === 0) return [];
   const [res] = await conn.query<ResultSetHeader>({
     sql: `LOAD DATA LOCAL INFILE 'ikou-chunk' INTO TABLE ${stagingName(table)} CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${columns.join(", ")})`,
     infileStreamFactory: () => Readable.from([Buffer.from(tsv, "utf8")]),
@@ -84,9 +68,7 @@ export async function loadStaging(
   return warnings.map((w) => ({ row: Number(/row (\d+)/.exec(String(w.Message))?.[1] ?? 0), message: String(w.Message) }));
 }
 
-export async function clearStaging(conn: Connection): Promise<void> {
-  for (const def of TABLES) await conn.query(`DELETE FROM ${stagingName(def.name)}`);
-  await conn.query(`DELETE FROM ${stagingName("alias")}`);
+/** Called between transactions: TRUNCATE recreates the TEMPORARY table instead of deleting row by row. */
+export async function clearStaging(conn: Connection, tables: readonly TableName[]): Promise<void> {
+  for (const t of [...tables, "alias" as const]) await conn.query(`TRUNCATE TABLE ${stagingName(t)}`);
 }
-
-export { tableDef };

@@ -1,0 +1,62 @@
+// Runs chunk-source.ts on a worker thread so parsing and transforming (CPU) overlap with
+// loading (MySQL I/O driven by the main thread). At most CREDITS chunks wait in the queue:
+// backpressure reaches the file stream, and memory stays flat whatever the file size.
+import { Worker } from "node:worker_threads";
+import type { FileTally, Progress } from "./chunk-source.ts";
+import type { StagedChunk } from "./sink/stage-plan.ts";
+import type { ChunkLimits } from "./core/chunks.ts";
+import type { Entity } from "./core/records.ts";
+import type { Shard } from "./core/shard.ts";
+
+export interface ParseJob {
+  /** A name resolveSource() understands: the adapter is rebuilt inside the worker. */
+  sourceName: string;
+  input: string;
+  fileName: string;
+  entity: Entity;
+  shard: Shard;
+  committed: { first: number; last: number }[];
+  limits: ChunkLimits;
+}
+
+export type WorkerMessage =
+  | { type: "chunk"; chunk: StagedChunk }
+  | { type: "progress"; progress: Progress }
+  | { type: "done"; tally: FileTally }
+  | { type: "error"; message: string; stack?: string };
+
+export const CREDITS = 2;
+
+export async function* stagedChunksInWorker(job: ParseJob, tally: FileTally, onProgress?: (p: Progress) => void): AsyncGenerator<StagedChunk> {
+  // The worker is TypeScript too: a small bootstrap registers tsx's loader inside it first.
+  const tsx = import.meta.resolve("tsx/esm/api");
+  const entry = new URL("./parse-worker.ts", import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  const worker = new Worker(bootstrap, { eval: true, workerData: job, resourceLimits: { maxOldGenerationSizeMb: 256 } });
+  const queue: WorkerMessage[] = [];
+  let wake: (() => void) | undefined;
+  const push = (m: WorkerMessage) => {
+    queue.push(m);
+    wake?.();
+  };
+  worker.on("message", push);
+  worker.on("error", (err) => push({ type: "error", message: err.message, stack: err.stack }));
+  worker.on("exit", (code) => code !== 0 && push({ type: "error", message: `parse worker exited with code ${code}` }));
+  try {
+    for (;;) {
+      while (queue.length === 0) await new Promise<void>((r) => (wake = r));
+      const m = queue.shift()!;
+      if (m.type === "progress") onProgress?.(m.progress);
+      else if (m.type === "error") throw Object.assign(new Error(m.message), { stack: m.stack });
+      else if (m.type === "done") {
+        Object.assign(tally, m.tally);
+        return;
+      } else {
+        worker.postMessage("credit");
+        yield m.chunk;
+      }
+    }
+  } finally {
+    await worker.terminate();
+  }
+}

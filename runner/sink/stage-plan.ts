@@ -1,0 +1,103 @@
+// A prepared chunk → what the writer sends to MySQL: one LOAD DATA payload per table, with each
+// payload line's group, plus the rows a later reject may need. Pure and cheap to move between
+// threads: the parse worker builds it, the writer on the main thread only ships it.
+import { canonicalValues, rowHash } from "../core/canonical.ts";
+import { rejectGroup, type PreparedChunk, type RowRef } from "../core/prepare.ts";
+import type { Entity, Finding, Reject, TableName, Value } from "../core/records.ts";
+import { tableDef } from "../schema/tables.ts";
+
+export interface StagedGroup {
+  key: string;
+  rows: RowRef[];
+  loaded: number;
+  skipped: number;
+  /** Rejected before staging (a conflicting copy inside the chunk); its rejects are in `rejects`. */
+  rejected: boolean;
+}
+
+export interface TablePayload {
+  /** LOAD DATA text: staging columns in order, tab-separated, backslash-escaped, \N for NULL. */
+  tsv: string;
+  /** Group index of each payload line, to map LOAD DATA's "at row N" warnings back to source rows. */
+  groups: number[];
+}
+
+export interface StagedChunk {
+  file: string;
+  entity: Entity;
+  seq: number;
+  firstOrdinal: number;
+  lastOrdinal: number;
+  read: number;
+  groups: StagedGroup[];
+  tables: Partial<Record<TableName, TablePayload>>;
+  aliases: TablePayload;
+  rejects: Reject[];
+  findings: Finding[];
+}
+
+// LOAD DATA's default escaping: backslash escapes, \N is NULL.
+const ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0" };
+function tsvField(v: Value): string {
+  if (v === null) return "\\N";
+  const s = String(v);
+  return /[\\\t\n\r\0]/.test(s) ? s.replace(/[\\\t\n\r\0]/g, (c) => ESCAPES[c]!) : s;
+}
+
+function tsvLine(values: readonly Value[]): string {
+  return values.map(tsvField).join("\t") + "\n";
+}
+
+export function stageChunk(chunk: PreparedChunk): StagedChunk {
+  const out: StagedChunk = {
+    file: chunk.file,
+    entity: chunk.entity,
+    seq: chunk.seq,
+    firstOrdinal: chunk.firstOrdinal,
+    lastOrdinal: chunk.lastOrdinal,
+    read: chunk.read,
+    groups: [],
+    tables: {},
+    aliases: { tsv: "", groups: [] },
+    rejects: [...chunk.rejects],
+    findings: chunk.findings,
+  };
+  // Same table + source id twice in one chunk: identical copies collapse, a different copy is a conflict.
+  const seen = new Map<string, { hash: string; line: number }>();
+  chunk.groups.forEach((group, grp) => {
+    const rows = group.rows.map(({ file, line, offset, raw }) => ({ file, line, offset, raw }));
+    const line = rows[0]!.line;
+    const lines: Array<{ table: TableName; text: string; aliases: string[] }> = [];
+    let conflict: Reject[] | undefined;
+    for (const record of group.records) {
+      const values = canonicalValues(tableDef(record.table), record);
+      const hash = rowHash(values);
+      const key = `${record.table}\0${record.sourceId}`;
+      const first = seen.get(key);
+      if (first && first.hash !== hash) {
+        conflict = rejectGroup(chunk.entity, { key: group.key, rows }, rows[0]!, null,
+          `conflicting duplicate: ${record.table} source id ${record.sourceId} was already loaded from line ${first.line} with different values`);
+        break;
+      }
+      if (first) continue; // identical copy, collapsed
+      seen.set(key, { hash, line });
+      const aliases = (record.aliases ?? []).map((a) => tsvLine([grp, record.table, record.sourceId, a]));
+      lines.push({ table: record.table, text: tsvLine([grp, line, group.shardHash, hash, ...values]), aliases });
+    }
+    out.groups.push({ key: group.key, rows, loaded: group.loaded, skipped: group.skipped, rejected: Boolean(conflict) });
+    if (conflict) {
+      out.rejects.push(...conflict);
+      return;
+    }
+    for (const l of lines) {
+      const payload = (out.tables[l.table] ??= { tsv: "", groups: [] });
+      payload.tsv += l.text;
+      payload.groups.push(grp);
+      for (const a of l.aliases) {
+        out.aliases.tsv += a;
+        out.aliases.groups.push(grp);
+      }
+    }
+  });
+  return out;
+}
