@@ -1,11 +1,11 @@
 // One export file → prepared chunks: decode, parse, group, keep this shard's groups that no
 // earlier attempt committed, cut into chunks, run the source adapter. CPU-bound and pure of
 // MySQL, so it can run on a worker thread (parse-thread.ts) while the main thread loads.
-import { chunkGroups, groupRows, type ChunkLimits, type RowGroup } from "./core/chunks.ts";
+import { ChunkBuilder, type ChunkLimits, type RowGroup } from "./core/chunks.ts";
 import { prepareChunk, type PreparedChunk } from "./core/prepare.ts";
 import type { Entity, SourceAdapter } from "./core/records.ts";
 import { inShard, shardHash, type Shard } from "./core/shard.ts";
-import { readCsvRecords, type CsvItem, type ReadStats } from "./input/csv-records.ts";
+import { readCsvBatches, type CsvItem, type ReadStats } from "./input/csv-records.ts";
 import type { InputFile } from "./input/location.ts";
 
 export interface FileTally {
@@ -60,30 +60,36 @@ function committedLookup(ranges: readonly { first: number; last: number }[]): (o
 export async function* preparedChunks(scan: FileScan): AsyncGenerator<PreparedChunk> {
   const { adapter, file, entity, shard, tally } = scan;
   const isCommitted = committedLookup(scan.committed);
+  const accept = (group: RowGroup) => {
+    const first = group.rows[0]!;
+    // Unparseable bytes have no shard key; shard 0 reports them so exactly one shard does.
+    const hash = group.problems.get(first.ordinal)?.malformed ? 0 : shardHash(adapter.shardKey(entity, first));
+    if (!inShard(hash, shard)) tally.outOfShard += group.rows.length;
+    else if (scan.committed.length && isCommitted(first.ordinal)) tally.resumedRows += group.rows.length;
+    else return true;
+    return false;
+  };
+  const builder = new ChunkBuilder((row) => adapter.groupKey(entity, row), accept, scan.limits);
   const stream = await file.open();
   let rowsRead = 0;
-  const rows = async function* () {
-    for await (const item of readCsvRecords(stream, file.name, adapter.encoding, tally.encoding)) {
-      if (item.kind === "header") continue;
-      if (++rowsRead % 2000 === 0) scan.onProgress?.({ file: file.name, rowsRead, bytesRead: item.row.offset, bytesTotal: file.size });
-      yield item as Extract<CsvItem, { kind: "row" }>;
-    }
-  };
-  const mine = async function* (groups: AsyncIterable<RowGroup>) {
-    for await (const group of groups) {
-      const first = group.rows[0]!;
-      // Unparseable bytes have no shard key; shard 0 reports them so exactly one shard does.
-      const hash = group.problems.get(first.ordinal)?.malformed ? 0 : shardHash(adapter.shardKey(entity, first));
-      if (!inShard(hash, shard)) tally.outOfShard += group.rows.length;
-      else if (scan.committed.length && isCommitted(first.ordinal)) tally.resumedRows += group.rows.length;
-      else yield group;
-    }
-  };
   try {
-    const groups = mine(groupRows(rows(), (row) => adapter.groupKey(entity, row)));
-    for await (const chunk of chunkGroups(groups, scan.limits)) yield prepareChunk(adapter, entity, chunk);
+    for await (const batch of readCsvBatches(stream, file.name, adapter.encoding, tally.encoding)) {
+      for (const item of batch) {
+        if (item.kind === "header") continue;
+        rowsRead++;
+        const chunk = builder.push(item.row, item.problem);
+        if (chunk) yield prepareChunk(adapter, entity, chunk);
+      }
+      scan.onProgress?.({ file: file.name, rowsRead, bytesRead: lastOffset(batch), bytesTotal: file.size });
+    }
+    for (const chunk of builder.end()) yield prepareChunk(adapter, entity, chunk);
   } finally {
     stream.destroy();
     scan.onProgress?.({ file: file.name, rowsRead, bytesRead: file.size, bytesTotal: file.size });
   }
+}
+
+function lastOffset(batch: readonly CsvItem[]): number {
+  const last = batch[batch.length - 1];
+  return last?.kind === "row" ? last.row.offset : 0;
 }

@@ -1,5 +1,6 @@
 // Consecutive rows → groups (an order and its lines) → chunks capped by rows and bytes.
 // A group is never split: a chunk commits whole orders, so totals and refs resolve inside it.
+// Synchronous on purpose: it runs once per row, and an await per row per stage adds up.
 import type { RecordProblem } from "../input/csv-records.ts";
 import type { SourceRow } from "./records.ts";
 
@@ -25,38 +26,54 @@ export interface ChunkLimits {
   bytes: number;
 }
 
-export async function* groupRows(
-  rows: AsyncIterable<{ row: SourceRow; problem?: RecordProblem }>,
-  keyOf: (row: SourceRow) => string,
-): AsyncGenerator<RowGroup> {
-  let current: RowGroup | undefined;
-  for await (const { row, problem } of rows) {
-    // Unparseable bytes have no cells to key on: they stand alone.
-    const key = problem?.malformed ? `#malformed@${row.ordinal}` : keyOf(row);
-    if (!current || current.key !== key) {
-      if (current) yield current;
-      current = { key, rows: [], problems: new Map() };
-    }
-    current.rows.push(row);
-    if (problem) current.problems.set(row.ordinal, problem);
-  }
-  if (current) yield current;
-}
+export class ChunkBuilder {
+  private group: RowGroup | undefined;
+  private chunk: Chunk | undefined;
+  private seq = 0;
 
-export async function* chunkGroups(groups: AsyncIterable<RowGroup>, limits: ChunkLimits): AsyncGenerator<Chunk> {
-  let chunk: Chunk | undefined;
-  let seq = 0;
-  for await (const group of groups) {
-    const bytes = group.rows.reduce((n, r) => n + r.raw.length, 0);
-    if (chunk && (chunk.rows + group.rows.length > limits.rows || chunk.bytes + bytes > limits.bytes)) {
-      yield chunk;
-      chunk = undefined;
+  constructor(
+    private readonly keyOf: (row: SourceRow) => string,
+    /** Whether a finished group belongs in a chunk (this shard's, not committed by an earlier attempt). */
+    private readonly accept: (group: RowGroup) => boolean,
+    private readonly limits: ChunkLimits,
+  ) {}
+
+  /** Adds a row; returns a chunk when one is complete. */
+  push(row: SourceRow, problem?: RecordProblem): Chunk | undefined {
+    // Unparseable bytes have no cells to key on: they stand alone.
+    const key = problem?.malformed ? `#malformed@${row.ordinal}` : this.keyOf(row);
+    let done: Chunk | undefined;
+    if (this.group && this.group.key !== key) done = this.close(this.group);
+    if (!this.group || this.group.key !== key) this.group = { key, rows: [], problems: new Map() };
+    this.group.rows.push(row);
+    if (problem) this.group.problems.set(row.ordinal, problem);
+    return done;
+  }
+
+  /** At end of input: the chunks still open (none, one, or a full one and the last). */
+  end(): Chunk[] {
+    const full = this.group ? this.close(this.group) : undefined;
+    const last = this.chunk;
+    this.group = undefined;
+    this.chunk = undefined;
+    return [full, last].filter((c): c is Chunk => c !== undefined);
+  }
+
+  private close(group: RowGroup): Chunk | undefined {
+    if (!this.accept(group)) return undefined;
+    let bytes = 0;
+    for (const r of group.rows) bytes += r.raw.length;
+    let full: Chunk | undefined;
+    const c = this.chunk;
+    if (c && (c.rows + group.rows.length > this.limits.rows || c.bytes + bytes > this.limits.bytes)) {
+      full = c;
+      this.chunk = undefined;
     }
-    chunk ??= { seq: seq++, groups: [], firstOrdinal: group.rows[0]!.ordinal, lastOrdinal: 0, rows: 0, bytes: 0 };
+    const chunk = (this.chunk ??= { seq: this.seq++, groups: [], firstOrdinal: group.rows[0]!.ordinal, lastOrdinal: 0, rows: 0, bytes: 0 });
     chunk.groups.push(group);
     chunk.rows += group.rows.length;
     chunk.bytes += bytes;
     chunk.lastOrdinal = group.rows[group.rows.length - 1]!.ordinal;
+    return full;
   }
-  if (chunk) yield chunk;
 }

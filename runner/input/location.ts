@@ -1,5 +1,5 @@
 // Where exports come from: a local directory (or file) or an S3 prefix, streamed either way.
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
@@ -14,7 +14,11 @@ export interface InputFile {
   open(fromByte?: number): Promise<Readable>;
 }
 
-export function s3Client(): S3Client {
+// The SDK is loaded only for s3:// inputs: it costs tens of MB in every thread that imports it.
+const s3Sdk = () => import("@aws-sdk/client-s3");
+
+export async function s3Client(): Promise<S3Client> {
+  const { S3Client } = await s3Sdk();
   // AWS_ENDPOINT_URL points the SDK at moto locally; path-style keeps bucket names out of DNS.
   const endpoint = process.env.AWS_ENDPOINT_URL;
   return new S3Client({
@@ -51,7 +55,8 @@ async function listS3(location: string): Promise<InputFile[]> {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(location);
   if (!m) throw new Error(`input ${location}: expected s3://bucket/prefix`);
   const [, bucket, prefix] = m as unknown as [string, string, string];
-  const s3 = s3Client();
+  const s3 = await s3Client();
+  const { GetObjectCommand, ListObjectsV2Command } = await s3Sdk();
   const files: InputFile[] = [];
   let token: string | undefined;
   do {

@@ -25,7 +25,7 @@ describe("inputs", () => {
   afterAll(async () => Promise.all(dbs.map((d) => d.drop())));
 
   it("streams exports from s3://bucket/prefix through the AWS SDK (moto)", async () => {
-    const s3 = s3Client();
+    const s3 = await s3Client();
     const Bucket = `ikou-exports-${Date.now()}`;
     await s3.send(new CreateBucketCommand({ Bucket, CreateBucketConfiguration: { LocationConstraint: "ap-northeast-1" } }));
     await s3.send(new PutObjectCommand({ Bucket, Key: "shop-a/raw/customers.csv", Body: CUSTOMERS }));
