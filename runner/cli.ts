@@ -13,8 +13,10 @@ import { resolveSource } from "./sources/index.ts";
 const USAGE = `usage:
   ikou import --source eccube4|shopify|mapping:<file> --input <dir|file|s3://bucket/prefix>
               [--db mysql://…] [--parallel N] [--chunk N] [--dry-run] [--shard i/n] [--out dir] [--json]
+  ikou transform …   the same as import --dry-run: parse, transform, validate, report; no writes
   ikou migrate [--db mysql://…]
-The database defaults to $MYSQL_URL; --shard defaults from AWS_BATCH_JOB_ARRAY_INDEX/SIZE.`;
+Defaults, for AWS Batch: --db from $MYSQL_URL or IKOU_DB_HOST/PORT/NAME/USER/PASSWORD; --source from
+$IKOU_SOURCE; --input from s3://$IKOU_BUCKET/$IKOU_PREFIX/raw/; --shard from AWS_BATCH_JOB_ARRAY_INDEX/SIZE.`;
 
 /** Exit codes: 0 done, 1 failed, 2 usage, 143 stopped by SIGTERM (AWS Batch retries it). */
 export async function main(argv: string[]): Promise<number> {
@@ -22,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === "migrate") return await migrateCommand(rest);
     if (command === "import") return await importCommand(rest);
+    if (command === "transform") return await importCommand([...rest, "--dry-run"]);
     process.stderr.write(`${USAGE}\n`);
     return 2;
   } catch (err) {
@@ -41,6 +44,21 @@ export async function main(argv: string[]): Promise<number> {
 
 class UsageError extends Error {}
 
+/** The Batch job gets the DB as separate variables, the credentials from Secrets Manager. */
+export function databaseFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.MYSQL_URL) return env.MYSQL_URL;
+  const { IKOU_DB_HOST: host, IKOU_DB_PORT: port = "3306", IKOU_DB_NAME: name, IKOU_DB_USER: user, IKOU_DB_PASSWORD: password } = env;
+  if (!host || !name || !user) return undefined;
+  const auth = password ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}` : encodeURIComponent(user);
+  return `mysql://${auth}@${host}:${port}/${encodeURIComponent(name)}`;
+}
+
+function inputFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!env.IKOU_BUCKET) return undefined;
+  const prefix = (env.IKOU_PREFIX ?? "").replace(/^\/+|\/+$/g, "");
+  return `s3://${env.IKOU_BUCKET}/${prefix ? `${prefix}/` : ""}raw/`;
+}
+
 function positiveInt(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const n = Number(text);
@@ -50,7 +68,7 @@ function positiveInt(name: string, text: string | undefined, fallback: number): 
 
 async function migrateCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { db: { type: "string" } } });
-  const db = values.db ?? process.env.MYSQL_URL;
+  const db = values.db ?? databaseFromEnv();
   if (!db) throw new UsageError("no database: pass --db or set MYSQL_URL");
   const conn = await mysql.createConnection(db);
   try {
@@ -85,6 +103,8 @@ function parseImportArgs(args: string[]) {
 
 async function importCommand(args: string[]): Promise<number> {
   const values = parseImportArgs(args);
+  values.source ??= process.env.IKOU_SOURCE;
+  values.input ??= inputFromEnv();
   if (!values.source || !values.input) throw new UsageError("--source and --input are required");
   const shard = parseShard(values.shard);
   const adapter = await resolveSource(values.source);
@@ -103,7 +123,7 @@ async function importCommand(args: string[]): Promise<number> {
       adapter,
       sourceName: values.source,
       input: values.input,
-      db: values.db ?? process.env.MYSQL_URL,
+      db: values.db ?? databaseFromEnv(),
       parallel: positiveInt("parallel", values.parallel, DEFAULTS.parallel),
       chunkRows: positiveInt("chunk", values.chunk, DEFAULTS.chunkRows),
       dryRun: values["dry-run"],

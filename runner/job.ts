@@ -38,7 +38,7 @@ export interface ImportOptions {
   onProgress?: (p: Progress) => void;
 }
 
-export const DEFAULTS = { parallel: 2, chunkRows: 5000, chunkBytes: 8 << 20 } as const;
+export const DEFAULTS = { parallel: 2, chunkRows: 2000, chunkBytes: 4 << 20 } as const;
 
 export class InterruptedError extends Error {
   readonly code = "INTERRUPTED";

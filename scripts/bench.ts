@@ -11,12 +11,13 @@ import { generateEccube4 } from "./generate-eccube4.ts";
 import { startStandIns } from "./standins.ts";
 
 const run = promisify(execFile);
+const JOB_NODE_OPTIONS = "--max-old-space-size=128 --max-semi-space-size=8";
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     rows: { type: "string", default: "200000" },
     parallel: { type: "string", default: "2" },
-    chunk: { type: "string", default: "5000" },
+    chunk: { type: "string", default: "2000" },
     out: { type: "string", default: "out/bench" },
   },
 });
@@ -60,7 +61,8 @@ async function ikouImport(db: string, file: string, label: string) {
     "npx",
     ["tsx", "bin/ikou.ts", "import", "--source", "eccube4", "--input", file, "--db", db, "--json",
       "--parallel", values.parallel, "--chunk", values.chunk, "--out", path.join(outDir, label)],
-    { maxBuffer: 1 << 26, env: { ...process.env, LOG_LEVEL: "warn" } },
+    // The heap cap the Batch job definition derives from the task's memory (infra/fargate.ts).
+    { maxBuffer: 1 << 26, env: { ...process.env, LOG_LEVEL: "warn", NODE_OPTIONS: process.env.NODE_OPTIONS ?? JOB_NODE_OPTIONS } },
   );
   const secs = (performance.now() - t0) / 1000;
   const report = JSON.parse(stdout.trim().split("\n").pop()!) as { totals: { read: number }; peakRssMb: number; rowsPerSec: number };

@@ -5,6 +5,7 @@ import type { Connection, ResultSetHeader, RowDataPacket } from "mysql2/promise"
 import { refKeyColumn } from "../core/canonical.ts";
 import { rejectGroup } from "../core/prepare.ts";
 import type { Reject, TableName } from "../core/records.ts";
+import { log } from "../log.ts";
 import { TABLES, type TableDef } from "../schema/tables.ts";
 import type { StagedChunk, StagedGroup } from "./stage-plan.ts";
 import { clearStaging, loadStaging, stagingColumns, stagingName } from "./staging.ts";
@@ -60,6 +61,7 @@ export class ChunkWriter {
         const code = (err as { code?: string }).code;
         const retryable = err instanceof LaneRaceError || code === "ER_LOCK_DEADLOCK" || code === "ER_LOCK_WAIT_TIMEOUT";
         if (attempt >= MAX_ATTEMPTS || !retryable) throw err;
+        log.debug({ file: chunk.file, seq: chunk.seq, attempt, reason: code ?? (err as Error).message }, "chunk retried");
         await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 50));
       }
     }
