@@ -32,7 +32,7 @@ export async function* stagedChunksInWorker(job: ParseJob, tally: FileTally, onP
   const tsx = import.meta.resolve("tsx/esm/api");
   const entry = new URL("./parse-worker.ts", import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  const worker = new Worker(bootstrap, { eval: true, workerData: job, resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 } });
+  const worker = new Worker(bootstrap, { eval: true, workerData: job, resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 48 } });
   const queue: WorkerMessage[] = [];
   let wake: (() => void) | undefined;
   const push = (m: WorkerMessage) => {
