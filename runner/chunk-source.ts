@@ -37,7 +37,13 @@ export interface FileScan {
 }
 
 export function newTally(file: string, entity: Entity): FileTally {
-  return { file, entity, outOfShard: 0, resumedRows: 0, encoding: { invalidByteRecords: 0, firstInvalid: [], malformed: [] } };
+  return {
+    file,
+    entity,
+    outOfShard: 0,
+    resumedRows: 0,
+    encoding: { invalidByteRecords: 0, firstInvalid: [], malformed: [] },
+  };
 }
 
 /** Ordinal lookup over committed ranges (binary search; ranges do not overlap). */
@@ -63,7 +69,9 @@ export async function* preparedChunks(scan: FileScan): AsyncGenerator<PreparedCh
   const accept = (group: RowGroup) => {
     const first = group.rows[0]!;
     // Unparseable bytes have no shard key; shard 0 reports them so exactly one shard does.
-    const hash = group.problems.get(first.ordinal)?.malformed ? 0 : shardHash(adapter.shardKey(entity, first));
+    const hash = group.problems.get(first.ordinal)?.malformed
+      ? 0
+      : shardHash(adapter.shardKey(entity, first));
     if (!inShard(hash, shard)) tally.outOfShard += group.rows.length;
     else if (scan.committed.length && isCommitted(first.ordinal)) tally.resumedRows += group.rows.length;
     else return true;

@@ -36,7 +36,10 @@ export async function main(argv: string[]): Promise<number> {
       log.warn({ reason: err.message }, "import interrupted; re-run the same command to resume");
       return 143;
     }
-    log.error({ err: { message: (err as Error).message, code: (err as { code?: string }).code } }, "import failed");
+    log.error(
+      { err: { message: (err as Error).message, code: (err as { code?: string }).code } },
+      "import failed",
+    );
     process.stderr.write(`ikou: ${(err as Error).message}\n`);
     return 1;
   }
@@ -47,9 +50,17 @@ class UsageError extends Error {}
 /** The Batch job gets the DB as separate variables, the credentials from Secrets Manager. */
 export function databaseFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.MYSQL_URL) return env.MYSQL_URL;
-  const { IKOU_DB_HOST: host, IKOU_DB_PORT: port = "3306", IKOU_DB_NAME: name, IKOU_DB_USER: user, IKOU_DB_PASSWORD: password } = env;
+  const {
+    IKOU_DB_HOST: host,
+    IKOU_DB_PORT: port = "3306",
+    IKOU_DB_NAME: name,
+    IKOU_DB_USER: user,
+    IKOU_DB_PASSWORD: password,
+  } = env;
   if (!host || !name || !user) return undefined;
-  const auth = password ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}` : encodeURIComponent(user);
+  const auth = password
+    ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}`
+    : encodeURIComponent(user);
   return `mysql://${auth}@${host}:${port}/${encodeURIComponent(name)}`;
 }
 
@@ -73,7 +84,9 @@ async function migrateCommand(args: string[]): Promise<number> {
   const conn = await mysql.createConnection(db);
   try {
     const applied = await migrate(conn);
-    process.stdout.write(applied.length ? `applied migrations ${applied.join(", ")}\n` : "schema is up to date\n");
+    process.stdout.write(
+      applied.length ? `applied migrations ${applied.join(", ")}\n` : "schema is up to date\n",
+    );
     return 0;
   } finally {
     await conn.end();
@@ -134,8 +147,11 @@ async function importCommand(args: string[]): Promise<number> {
     });
     view.stop();
     process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : summarize(report));
-    const malformed = report.files.flatMap((f) => f.encoding.malformed.map((m) => `${f.file} line ${m.line}: ${m.detail}`));
-    for (const m of malformed) process.stderr.write(`ikou: malformed CSV: ${m} (the rest of that record is in the rejects file)\n`);
+    const malformed = report.files.flatMap((f) =>
+      f.encoding.malformed.map((m) => `${f.file} line ${m.line}: ${m.detail}`),
+    );
+    for (const m of malformed)
+      process.stderr.write(`ikou: malformed CSV: ${m} (the rest of that record is in the rejects file)\n`);
     return malformed.length ? 1 : 0;
   } finally {
     view.stop();

@@ -63,7 +63,9 @@ async function classify(adapter: SourceAdapter, files: InputFile[]): Promise<Cla
     stream.destroy();
     const spec = adapter.files.find((f) => f.requiredHeaders.every((h) => headers.includes(h)));
     if (!spec) {
-      const kinds = adapter.files.map((f) => `${f.entity} (needs ${f.requiredHeaders.join(", ")})`).join("; ");
+      const kinds = adapter.files
+        .map((f) => `${f.entity} (needs ${f.requiredHeaders.join(", ")})`)
+        .join("; ");
       throw new Error(
         `${file.name} line 1: header matches no ${adapter.system} export: ${kinds}. First headers: ${headers.slice(0, 5).join(", ")}. Is the encoding ${adapter.encoding}?`,
       );
@@ -130,12 +132,20 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
   try {
     await migrate(admin);
     const run = await openRun(admin, {
-      runKey: runKey(opts.adapter, opts.input, opts.shard, files.map((f) => f.file)),
+      runKey: runKey(
+        opts.adapter,
+        opts.input,
+        opts.shard,
+        files.map((f) => f.file),
+      ),
       system: opts.adapter.system,
       input: opts.input,
       shard: shardText,
     });
-    log.info({ runId: run.id, resumed: run.resumed, server: maskUrl(opts.db), files: files.length }, "import started");
+    log.info(
+      { runId: run.id, resumed: run.resumed, server: maskUrl(opts.db), files: files.length },
+      "import started",
+    );
     for (let i = 0; i < opts.parallel; i++) {
       const conn = await connect(opts.db);
       conns.push(conn);
@@ -147,7 +157,10 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
       for (const { file, entity } of files) {
         const tally = newTally(file.name, entity);
         tallies.push(tally);
-        const committed = (await committedChunks(admin, run.id, file.name)).map(({ first, last }) => ({ first, last }));
+        const committed = (await committedChunks(admin, run.id, file.name)).map(({ first, last }) => ({
+          first,
+          last,
+        }));
         const lanes = new Lanes(writers);
         try {
           for await (const chunk of stagedChunks(opts, file, entity, committed, tally)) {
@@ -158,7 +171,8 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
           // Chunks in flight commit (or roll back) before the run is marked, whatever stopped the reading.
           await lanes.drain();
         }
-        if (opts.signal?.aborted) throw new InterruptedError("stopped by signal after committing the chunks in flight");
+        if (opts.signal?.aborted)
+          throw new InterruptedError("stopped by signal after committing the chunks in flight");
       }
     } catch (err) {
       await finishRun(admin, run.id, err instanceof InterruptedError ? "interrupted" : "failed");
@@ -193,11 +207,28 @@ async function* stagedChunks(
 ): AsyncGenerator<StagedChunk> {
   const limits = { rows: opts.chunkRows, bytes: DEFAULTS.chunkBytes };
   if (opts.sourceName) {
-    const job = { sourceName: opts.sourceName, input: opts.input, fileName: file.name, entity, shard: opts.shard, committed, limits };
+    const job = {
+      sourceName: opts.sourceName,
+      input: opts.input,
+      fileName: file.name,
+      entity,
+      shard: opts.shard,
+      committed,
+      limits,
+    };
     yield* stagedChunksInWorker(job, tally, opts.onProgress);
     return;
   }
-  const scan = { adapter: opts.adapter, file, entity, shard: opts.shard, committed, limits, tally, onProgress: opts.onProgress };
+  const scan = {
+    adapter: opts.adapter,
+    file,
+    entity,
+    shard: opts.shard,
+    committed,
+    limits,
+    tally,
+    onProgress: opts.onProgress,
+  };
   for await (const prepared of preparedChunks(scan)) yield stageChunk(prepared);
 }
 
@@ -212,9 +243,27 @@ async function dryRun(opts: ImportOptions, files: ClassifiedFile[], started: num
     for (const { file, entity } of files) {
       const tally = newTally(file.name, entity);
       tallies.push(tally);
-      const scan = { adapter: opts.adapter, file, entity, shard: opts.shard, committed: [], tally, onProgress: opts.onProgress };
-      for await (const chunk of preparedChunks({ ...scan, limits: { rows: opts.chunkRows, bytes: DEFAULTS.chunkBytes } })) {
-        const s: ChunkStats = { read: chunk.read, loaded: 0, skipped: 0, rejected: chunk.rejects.length, tables: {}, checksums: {} };
+      const scan = {
+        adapter: opts.adapter,
+        file,
+        entity,
+        shard: opts.shard,
+        committed: [],
+        tally,
+        onProgress: opts.onProgress,
+      };
+      for await (const chunk of preparedChunks({
+        ...scan,
+        limits: { rows: opts.chunkRows, bytes: DEFAULTS.chunkBytes },
+      })) {
+        const s: ChunkStats = {
+          read: chunk.read,
+          loaded: 0,
+          skipped: 0,
+          rejected: chunk.rejects.length,
+          tables: {},
+          checksums: {},
+        };
         await rejects.write(chunk.rejects);
         for (const g of chunk.groups) {
           s.loaded += g.loaded;
@@ -225,11 +274,17 @@ async function dryRun(opts: ImportOptions, files: ClassifiedFile[], started: num
             const t = (s.tables[r.table] ??= { inserted: 0, updated: 0, unchanged: 0, duplicates: 0 });
             t.inserted++;
             const c = (s.checksums[r.table] ??= { sum: "0", rows: 0 });
-            c.sum = String(BigInt(c.sum) + BigInt(`0x${rowHash(canonicalValues(tableDef(r.table), r)).slice(0, 15)}`));
+            c.sum = String(
+              BigInt(c.sum) + BigInt(`0x${rowHash(canonicalValues(tableDef(r.table), r)).slice(0, 15)}`),
+            );
             c.rows++;
             for (const ref of r.refs ?? []) {
               if (!keys.has(`${ref.table}:${ref.key}`) && unresolved.length < 1000) {
-                unresolved.push({ file: file.name, line: g.rows[0]!.line, message: `${r.table}.${ref.column} → ${ref.table} ${ref.key} not in this export` });
+                unresolved.push({
+                  file: file.name,
+                  line: g.rows[0]!.line,
+                  message: `${r.table}.${ref.column} → ${ref.table} ${ref.key} not in this export`,
+                });
               }
             }
           }
@@ -240,5 +295,14 @@ async function dryRun(opts: ImportOptions, files: ClassifiedFile[], started: num
   } finally {
     await rejects.close();
   }
-  return buildReport({ runId: null, resumed: false, opts, tallies, started, dryStats: stats, unresolved, rejectsPath: rejects.path });
+  return buildReport({
+    runId: null,
+    resumed: false,
+    opts,
+    tallies,
+    started,
+    dryStats: stats,
+    unresolved,
+    rejectsPath: rejects.path,
+  });
 }

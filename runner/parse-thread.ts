@@ -27,12 +27,20 @@ export type WorkerMessage =
 
 export const CREDITS = 2;
 
-export async function* stagedChunksInWorker(job: ParseJob, tally: FileTally, onProgress?: (p: Progress) => void): AsyncGenerator<StagedChunk> {
+export async function* stagedChunksInWorker(
+  job: ParseJob,
+  tally: FileTally,
+  onProgress?: (p: Progress) => void,
+): AsyncGenerator<StagedChunk> {
   // The worker is TypeScript too: a small bootstrap registers tsx's loader inside it first.
   const tsx = import.meta.resolve("tsx/esm/api");
   const entry = new URL("./parse-worker.ts", import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  const worker = new Worker(bootstrap, { eval: true, workerData: job, resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 48 } });
+  const worker = new Worker(bootstrap, {
+    eval: true,
+    workerData: job,
+    resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 48 },
+  });
   const queue: WorkerMessage[] = [];
   let wake: (() => void) | undefined;
   const push = (m: WorkerMessage) => {
@@ -41,7 +49,10 @@ export async function* stagedChunksInWorker(job: ParseJob, tally: FileTally, onP
   };
   worker.on("message", push);
   worker.on("error", (err) => push({ type: "error", message: err.message, stack: err.stack }));
-  worker.on("exit", (code) => code !== 0 && push({ type: "error", message: `parse worker exited with code ${code}` }));
+  worker.on(
+    "exit",
+    (code) => code !== 0 && push({ type: "error", message: `parse worker exited with code ${code}` }),
+  );
   try {
     for (;;) {
       while (queue.length === 0) await new Promise<void>((r) => (wake = r));

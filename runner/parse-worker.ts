@@ -21,7 +21,13 @@ try {
   const file = (await listInputs(job.input)).find((f) => f.name === job.fileName);
   if (!file) throw new Error(`${job.fileName}: no longer in ${job.input}`);
   const tally = newTally(file.name, job.entity);
-  const chunks = preparedChunks({ ...job, adapter, file, tally, onProgress: (progress) => post({ type: "progress", progress }) });
+  const chunks = preparedChunks({
+    ...job,
+    adapter,
+    file,
+    tally,
+    onProgress: (progress) => post({ type: "progress", progress }),
+  });
   for await (const prepared of chunks) {
     while (credits === 0) await new Promise<void>((r) => (granted = r));
     credits--;

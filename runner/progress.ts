@@ -46,7 +46,17 @@ export function progressView(tty: boolean): ProgressView {
       count(p);
       if (Date.now() - lastLog < 5000 && p.bytesRead < p.bytesTotal) return;
       lastLog = Date.now();
-      log.info({ file: p.file, rows: total, rowsPerSec: rate(), rssMb: rssMb(), bytesRead: p.bytesRead, bytesTotal: p.bytesTotal }, "progress");
+      log.info(
+        {
+          file: p.file,
+          rows: total,
+          rowsPerSec: rate(),
+          rssMb: rssMb(),
+          bytesRead: p.bytesRead,
+          bytesTotal: p.bytesTotal,
+        },
+        "progress",
+      );
     },
     stop: () => undefined,
   };

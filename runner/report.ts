@@ -27,7 +27,12 @@ export interface ImportReport {
   chunkRows: number;
   files: FileReport[];
   tables: Partial<Record<TableName, TableCounts>>;
-  checksums: Partial<Record<TableName, { source: { sum: string; rows: number }; target?: { sum: string; rows: number }; match?: boolean }>>;
+  checksums: Partial<
+    Record<
+      TableName,
+      { source: { sum: string; rows: number }; target?: { sum: string; rows: number }; match?: boolean }
+    >
+  >;
   findings: Record<string, number>;
   findingExamples: { kind: string; file: string; line: number; message: string }[];
   quality: QualityFinding[];
@@ -59,7 +64,10 @@ export class InvariantError extends Error {
 }
 
 async function checkpointStats(conn: Connection, runId: number): Promise<Map<string, ChunkStats[]>> {
-  const [rows] = await conn.query<RowDataPacket[]>("SELECT file, stats FROM import_checkpoints WHERE run_id = ?", [runId]);
+  const [rows] = await conn.query<RowDataPacket[]>(
+    "SELECT file, stats FROM import_checkpoints WHERE run_id = ?",
+    [runId],
+  );
   const byFile = new Map<string, ChunkStats[]>();
   for (const r of rows) {
     const s = (typeof r.stats === "string" ? JSON.parse(r.stats) : r.stats) as ChunkStats;
@@ -69,14 +77,22 @@ async function checkpointStats(conn: Connection, runId: number): Promise<Map<str
 }
 
 async function findingCounts(conn: Connection, runId: number) {
-  const [counts] = await conn.query<RowDataPacket[]>("SELECT kind, COUNT(*) AS n FROM import_findings WHERE run_id = ? GROUP BY kind", [runId]);
+  const [counts] = await conn.query<RowDataPacket[]>(
+    "SELECT kind, COUNT(*) AS n FROM import_findings WHERE run_id = ? GROUP BY kind",
+    [runId],
+  );
   const [examples] = await conn.query<RowDataPacket[]>(
     "SELECT kind, file, line, message FROM import_findings WHERE run_id = ? ORDER BY kind, file, line LIMIT 20",
     [runId],
   );
   return {
     findings: Object.fromEntries(counts.map((c) => [String(c.kind), Number(c.n)])),
-    findingExamples: examples.map((e) => ({ kind: String(e.kind), file: String(e.file), line: Number(e.line), message: String(e.message) })),
+    findingExamples: examples.map((e) => ({
+      kind: String(e.kind),
+      file: String(e.file),
+      line: Number(e.line),
+      message: String(e.message),
+    })),
   };
 }
 
@@ -92,7 +108,9 @@ function addCounts(into: Partial<Record<TableName, TableCounts>>, from: ChunkSta
 
 export async function buildReport(input: ReportInput): Promise<ImportReport> {
   const { opts } = input;
-  const byFile = input.dryStats ?? (input.conn && input.runId !== null ? await checkpointStats(input.conn, input.runId) : new Map());
+  const byFile =
+    input.dryStats ??
+    (input.conn && input.runId !== null ? await checkpointStats(input.conn, input.runId) : new Map());
   const tables: ImportReport["tables"] = {};
   const sourceSums = new Map<TableName, { sum: bigint; rows: number }>();
   const files: FileReport[] = input.tallies.map((t) => {
@@ -115,7 +133,8 @@ export async function buildReport(input: ReportInput): Promise<ImportReport> {
       ...(target ? { target, match: target.sum === s.sum.toString() && target.rows === s.rows } : {}),
     };
   }
-  const found = input.conn && input.runId !== null ? await findingCounts(input.conn, input.runId) : dryFindings(input);
+  const found =
+    input.conn && input.runId !== null ? await findingCounts(input.conn, input.runId) : dryFindings(input);
   const elapsedSec = (Date.now() - input.started) / 1000;
   const reportFile = path.join(opts.outDir, "report.json");
   const report: ImportReport = {

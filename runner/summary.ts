@@ -11,12 +11,17 @@ export function summarize(r: ImportReport): string {
         (f.encoding.invalidByteRecords ? `, invalid bytes in ${f.encoding.invalidByteRecords} rows` : ""),
     ),
     ...Object.entries(r.tables).map(
-      ([t, c]) => `  ${t}: +${c.inserted} inserted, ${c.updated} updated, ${c.unchanged} unchanged${c.duplicates ? `, ${c.duplicates} duplicates` : ""}`,
+      ([t, c]) =>
+        `  ${t}: +${c.inserted} inserted, ${c.updated} updated, ${c.unchanged} unchanged${c.duplicates ? `, ${c.duplicates} duplicates` : ""}`,
     ),
     `  checksums: ${Object.entries(r.checksums)
       .map(([t, c]) => `${t} ${c.match === undefined ? "source only" : c.match ? "match" : "MISMATCH"}`)
       .join(", ")}`,
-    `  findings: ${Object.entries(r.findings).map(([k, n]) => `${k} ${n}`).join(", ") || "none"}` +
+    `  findings: ${
+      Object.entries(r.findings)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(", ") || "none"
+    }` +
       (r.quality.length ? `; data quality: ${r.quality.map((q) => `${q.kind} ${q.count}`).join(", ")}` : ""),
     `  total: read ${r.totals.read} = loaded ${r.totals.loaded} + rejected ${r.totals.rejected} + skipped ${r.totals.skipped}`,
     `  ${r.rowsPerSec} rows/s over ${r.elapsedSec} s, peak RSS ${r.peakRssMb} MB`,

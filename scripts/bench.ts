@@ -59,13 +59,36 @@ async function ikouImport(db: string, file: string, label: string) {
   const t0 = performance.now();
   const { stdout } = await run(
     "npx",
-    ["tsx", "bin/ikou.ts", "import", "--source", "eccube4", "--input", file, "--db", db, "--json",
-      "--parallel", values.parallel, "--chunk", values.chunk, "--out", path.join(outDir, label)],
+    [
+      "tsx",
+      "bin/ikou.ts",
+      "import",
+      "--source",
+      "eccube4",
+      "--input",
+      file,
+      "--db",
+      db,
+      "--json",
+      "--parallel",
+      values.parallel,
+      "--chunk",
+      values.chunk,
+      "--out",
+      path.join(outDir, label),
+    ],
     // The heap cap the Batch job definition derives from the task's memory (infra/fargate.ts).
-    { maxBuffer: 1 << 26, env: { ...process.env, LOG_LEVEL: "warn", NODE_OPTIONS: process.env.NODE_OPTIONS ?? JOB_NODE_OPTIONS } },
+    {
+      maxBuffer: 1 << 26,
+      env: { ...process.env, LOG_LEVEL: "warn", NODE_OPTIONS: process.env.NODE_OPTIONS ?? JOB_NODE_OPTIONS },
+    },
   );
   const secs = (performance.now() - t0) / 1000;
-  const report = JSON.parse(stdout.trim().split("\n").pop()!) as { totals: { read: number }; peakRssMb: number; rowsPerSec: number };
+  const report = JSON.parse(stdout.trim().split("\n").pop()!) as {
+    totals: { read: number };
+    peakRssMb: number;
+    rowsPerSec: number;
+  };
   process.stdout.write(
     `ikou import (${label}): ${report.totals.read} rows in ${secs.toFixed(2)} s wall (${report.rowsPerSec} rows/s inside the job), peak RSS ${report.peakRssMb} MB\n`,
   );
@@ -78,9 +101,16 @@ try {
   const base = standIns.env.MYSQL_URL ?? process.env.MYSQL_URL!;
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
-  const gen = await generateEccube4({ dir: path.join(outDir, "input"), orders: rows, seed: 7, badRows: false });
+  const gen = await generateEccube4({
+    dir: path.join(outDir, "input"),
+    orders: rows,
+    seed: 7,
+    badRows: false,
+  });
   const file = gen.files.orders;
-  process.stdout.write(`generated ${gen.rows.orders} order rows, ${((await stat(file)).size / 1e6).toFixed(1)} MB CP932: ${file}\n`);
+  process.stdout.write(
+    `generated ${gen.rows.orders} order rows, ${((await stat(file)).size / 1e6).toFixed(1)} MB CP932: ${file}\n`,
+  );
   const loadDataRowsPerSec = await rawLoadData(await database(base, "bench_raw"), file, 70);
   const db = await database(base, "bench_ikou");
   const fresh = await ikouImport(db, file, "fresh");

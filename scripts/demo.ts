@@ -7,7 +7,9 @@ import { parseArgs } from "node:util";
 import { generateEccube4 } from "./generate-eccube4.ts";
 import { startStandIns } from "./standins.ts";
 
-const { values } = parseArgs({ options: { orders: { type: "string", default: "100000" }, out: { type: "string", default: "out/demo" } } });
+const { values } = parseArgs({
+  options: { orders: { type: "string", default: "100000" }, out: { type: "string", default: "out/demo" } },
+});
 const outDir = path.resolve(values.out);
 const standIns = await startStandIns({ mariadb: !process.env.MYSQL_URL, moto: false, pulumi: false });
 try {
@@ -18,9 +20,23 @@ try {
     `generated ${gen.rows.customers} customers, ${gen.rows.products} product rows, ${gen.rows.orders} order rows (CP932) in ${inputDir}; ${gen.bad.length} deliberately bad rows\n`,
   );
   const ikou = path.resolve("bin/ikou.ts");
-  const args = ["tsx", ikou, "import", "--source", "eccube4", "--input", inputDir, "--db", db, "--out", path.join(outDir, "result")];
+  const args = [
+    "tsx",
+    ikou,
+    "import",
+    "--source",
+    "eccube4",
+    "--input",
+    inputDir,
+    "--db",
+    db,
+    "--out",
+    path.join(outDir, "result"),
+  ];
   const code = await new Promise<number>((resolve) => {
-    const child = execFile("npx", args, { maxBuffer: 1 << 24 }, (err) => resolve(err ? Number((err as { code?: number }).code ?? 1) : 0));
+    const child = execFile("npx", args, { maxBuffer: 1 << 24 }, (err) =>
+      resolve(err ? Number((err as { code?: number }).code ?? 1) : 0),
+    );
     child.stdout?.pipe(process.stdout);
     child.stderr?.pipe(process.stderr);
   });

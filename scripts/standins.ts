@@ -27,7 +27,11 @@ async function script(name: string, ...args: string[]): Promise<string> {
   return stdout;
 }
 
-export async function startStandIns(want: { mariadb?: boolean; moto?: boolean; pulumi?: boolean }): Promise<StandIns> {
+export async function startStandIns(want: {
+  mariadb?: boolean;
+  moto?: boolean;
+  pulumi?: boolean;
+}): Promise<StandIns> {
   const env: Record<string, string> = {};
   const stops: Array<() => Promise<unknown>> = [];
   const started = await Promise.all([

@@ -17,14 +17,17 @@ const pad = (n: number, w = 2) => String(n).padStart(w, "0");
 function formatUtc(ms: number, withTime: boolean): string {
   const d = new Date(ms);
   const day = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
-  return withTime ? `${day} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}` : day;
+  return withTime
+    ? `${day} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`
+    : day;
 }
 
 /** Date.UTC silently rolls 02-30 over to 03-02; a real calendar check catches impossible dates. */
 function utcMs(y: number, mo: number, d: number, h: number, mi: number, s: number): number | undefined {
   const ms = Date.UTC(y, mo - 1, d, h, mi, s);
   const back = new Date(ms);
-  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d) return undefined;
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d)
+    return undefined;
   if (h > 23 || mi > 59 || s > 59) return undefined;
   return ms;
 }
@@ -47,7 +50,11 @@ export class Cells {
     return null;
   }
 
-  str(field: string, max: number, opts: { required?: boolean; stripApostrophe?: boolean } = {}): string | null {
+  str(
+    field: string,
+    max: number,
+    opts: { required?: boolean; stripApostrophe?: boolean } = {},
+  ): string | null {
     let v = this.raw(field);
     // Shopify prefixes zips, phones and ids with ' so spreadsheets keep leading zeros.
     if (opts.stripApostrophe && v.startsWith("'")) v = v.slice(1);
@@ -102,7 +109,8 @@ export class Cells {
     if (v === "") return null;
     const m = OFFSET_DATETIME.exec(v);
     const ms = m && utcMs(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
-    if (!m || (!ms && ms !== 0)) return this.fail(field, `impossible or malformed date: ${JSON.stringify(v)}`);
+    if (!m || (!ms && ms !== 0))
+      return this.fail(field, `impossible or malformed date: ${JSON.stringify(v)}`);
     const offset = (m[7] === "-" ? -1 : 1) * (+m[8]! * 60 + +m[9]!);
     return formatUtc(ms - offset * 60_000, true);
   }

@@ -69,7 +69,14 @@ export class ChunkBuilder {
       full = c;
       this.chunk = undefined;
     }
-    const chunk = (this.chunk ??= { seq: this.seq++, groups: [], firstOrdinal: group.rows[0]!.ordinal, lastOrdinal: 0, rows: 0, bytes: 0 });
+    const chunk = (this.chunk ??= {
+      seq: this.seq++,
+      groups: [],
+      firstOrdinal: group.rows[0]!.ordinal,
+      lastOrdinal: 0,
+      rows: 0,
+      bytes: 0,
+    });
     chunk.groups.push(group);
     chunk.rows += group.rows.length;
     chunk.bytes += bytes;

@@ -76,7 +76,15 @@ export function prepareChunk(adapter: SourceAdapter, entity: Entity, chunk: Chun
     out.findings.push(...result.findings);
     if (result.loaded === 0 && result.records.length === 0) {
       // Everything was rejected or skipped; nothing to stage. Skipped rows still count.
-      if (result.skipped) out.groups.push({ key: group.key, rows: group.rows, records: [], shardHash: 0, loaded: 0, skipped: result.skipped });
+      if (result.skipped)
+        out.groups.push({
+          key: group.key,
+          rows: group.rows,
+          records: [],
+          shardHash: 0,
+          loaded: 0,
+          skipped: result.skipped,
+        });
       continue;
     }
     out.groups.push({

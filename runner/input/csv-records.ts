@@ -28,8 +28,7 @@ export interface RecordProblem {
 }
 
 export type CsvItem =
-  | { kind: "header"; headers: string[] }
-  | { kind: "row"; row: SourceRow; problem?: RecordProblem };
+  { kind: "header"; headers: string[] } | { kind: "row"; row: SourceRow; problem?: RecordProblem };
 
 /** A repeated header gets `#2`, `#3`… so no cell is shadowed (EC-CUBE's 受注CSV has 送料 twice). */
 export function uniqueHeaders(headers: readonly string[]): string[] {
@@ -80,7 +79,9 @@ export async function* readCsvBatches(
   const decoded = input.pipe(iconv.decodeStream(encoding === "cp932" ? "cp932" : "utf8"));
   // skip_records_with_error: a broken record arrives as a 'skip' event carrying its raw text,
   // instead of an error that would discard the records parsed before it.
-  const parser = decoded.pipe(parse({ raw: true, bom: true, relax_column_count: true, skip_records_with_error: true }));
+  const parser = decoded.pipe(
+    parse({ raw: true, bom: true, relax_column_count: true, skip_records_with_error: true }),
+  );
   input.on("error", (err) => parser.destroy(err));
   const skipped: CsvError[] = [];
   parser.on("skip", (err: CsvError) => skipped.push(err));
@@ -92,11 +93,22 @@ export async function* readCsvBatches(
   const malformed = (err: CsvError): CsvItem => {
     const raw = String((err as unknown as { raw?: string }).raw ?? "");
     const line = lastLine + 1;
-    const row: SourceRow = { file, line, offset, ordinal: ordinal++, raw: raw.replace(/\r?\n$/, ""), fields: {} };
+    const row: SourceRow = {
+      file,
+      line,
+      offset,
+      ordinal: ordinal++,
+      raw: raw.replace(/\r?\n$/, ""),
+      fields: {},
+    };
     lastLine = Number(err.lines);
     offset += byteLength(raw, encoding);
     stats.malformed.push({ line, offset: row.offset, detail: err.message });
-    return { kind: "row", row, problem: { field: null, reason: `malformed CSV: ${err.message}`, malformed: true } };
+    return {
+      kind: "row",
+      row,
+      problem: { field: null, reason: `malformed CSV: ${err.message}`, malformed: true },
+    };
   };
   const record = (item: { record: string[]; raw: string }): CsvItem => {
     const line = lastLine + 1;
@@ -109,7 +121,14 @@ export async function* readCsvBatches(
       return { kind: "header", headers };
     }
     const raw = item.raw.endsWith("\n") ? item.raw.slice(0, item.raw.endsWith("\r\n") ? -2 : -1) : item.raw;
-    const row: SourceRow = { file, line, offset: recordOffset, ordinal: ordinal++, raw, fields: fieldsOf!(item.record) };
+    const row: SourceRow = {
+      file,
+      line,
+      offset: recordOffset,
+      ordinal: ordinal++,
+      raw,
+      fields: fieldsOf!(item.record),
+    };
     return { kind: "row", row, problem: recordProblem(stats, row, headers, item.record.length) };
   };
   let ended = false;
@@ -166,9 +185,11 @@ function recordProblem(
     // iconv-lite decodes bytes that are not valid in the encoding to U+FFFD; report, never load mojibake.
     const field = headers.find((h) => row.fields[h]?.includes(REPLACEMENT)) ?? null;
     stats.invalidByteRecords++;
-    if (stats.firstInvalid.length < 10) stats.firstInvalid.push({ line: row.line, offset: row.offset, field });
+    if (stats.firstInvalid.length < 10)
+      stats.firstInvalid.push({ line: row.line, offset: row.offset, field });
     return { field, reason: "invalid bytes for the file's encoding" };
   }
-  if (cells !== headers.length) return { field: null, reason: `expected ${headers.length} columns, found ${cells}` };
+  if (cells !== headers.length)
+    return { field: null, reason: `expected ${headers.length} columns, found ${cells}` };
   return undefined;
 }

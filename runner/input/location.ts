@@ -36,7 +36,10 @@ async function listLocal(location: string): Promise<InputFile[]> {
     throw new Error(`input ${location}: no such file or directory`);
   });
   const paths = info.isDirectory()
-    ? (await readdir(location)).filter((f) => f.toLowerCase().endsWith(".csv")).sort().map((f) => path.join(location, f))
+    ? (await readdir(location))
+        .filter((f) => f.toLowerCase().endsWith(".csv"))
+        .sort()
+        .map((f) => path.join(location, f))
     : [location];
   return Promise.all(
     paths.map(async (p) => {
@@ -60,7 +63,9 @@ async function listS3(location: string): Promise<InputFile[]> {
   const files: InputFile[] = [];
   let token: string | undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
     for (const obj of page.Contents ?? []) {
       if (!obj.Key?.toLowerCase().endsWith(".csv")) continue;
       const key = obj.Key;
@@ -70,7 +75,11 @@ async function listS3(location: string): Promise<InputFile[]> {
         fingerprint: `${obj.Size}:${obj.ETag}`,
         open: async (fromByte = 0) => {
           const res = await s3.send(
-            new GetObjectCommand({ Bucket: bucket, Key: key, ...(fromByte ? { Range: `bytes=${fromByte}-` } : {}) }),
+            new GetObjectCommand({
+              Bucket: bucket,
+              Key: key,
+              ...(fromByte ? { Range: `bytes=${fromByte}-` } : {}),
+            }),
           );
           return res.Body as Readable;
         },

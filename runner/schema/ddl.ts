@@ -27,7 +27,10 @@ function targetTable(def: TableDef): string {
     "source_system VARCHAR(32) NOT NULL",
     "source_id VARCHAR(255) NOT NULL",
     ...def.columns.map((c) => `${c.name} ${sqlType(c)}${c.nullable === false ? " NOT NULL" : " NULL"}`),
-    ...def.refs.flatMap((r) => [`${r.column} BIGINT UNSIGNED NULL`, `${refKeyColumn(r.column)} VARCHAR(255) NULL`]),
+    ...def.refs.flatMap((r) => [
+      `${r.column} BIGINT UNSIGNED NULL`,
+      `${refKeyColumn(r.column)} VARCHAR(255) NULL`,
+    ]),
     "row_hash CHAR(32) NOT NULL",
     "shard_hash INT UNSIGNED NOT NULL",
     "import_run_id BIGINT UNSIGNED NOT NULL",
@@ -97,5 +100,9 @@ export interface Migration {
 }
 
 export const MIGRATIONS: readonly Migration[] = [
-  { version: 1, description: "target tables and loader bookkeeping", statements: [...TABLES.map(targetTable), ...BOOKKEEPING] },
+  {
+    version: 1,
+    description: "target tables and loader bookkeeping",
+    statements: [...TABLES.map(targetTable), ...BOOKKEEPING],
+  },
 ];

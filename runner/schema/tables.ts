@@ -32,7 +32,11 @@ export interface TableDef {
   /** Natural unique keys besides (source_system, source_id), e.g. none: duplicates are findings, not errors. */
 }
 
-const str = (name: string, max: number, nullable = true): ColumnDef => ({ name, type: { kind: "string", max }, nullable });
+const str = (name: string, max: number, nullable = true): ColumnDef => ({
+  name,
+  type: { kind: "string", max },
+  nullable,
+});
 const text = (name: string): ColumnDef => ({ name, type: { kind: "text" }, nullable: true });
 const int = (name: string, nullable = true): ColumnDef => ({ name, type: { kind: "int" }, nullable });
 const money = (name: string, nullable = true): ColumnDef => ({ name, type: { kind: "decimal" }, nullable });

@@ -59,9 +59,13 @@ export class ChunkWriter {
         return await this.writeOnce(chunk);
       } catch (err) {
         const code = (err as { code?: string }).code;
-        const retryable = err instanceof LaneRaceError || code === "ER_LOCK_DEADLOCK" || code === "ER_LOCK_WAIT_TIMEOUT";
+        const retryable =
+          err instanceof LaneRaceError || code === "ER_LOCK_DEADLOCK" || code === "ER_LOCK_WAIT_TIMEOUT";
         if (attempt >= MAX_ATTEMPTS || !retryable) throw err;
-        log.debug({ file: chunk.file, seq: chunk.seq, attempt, reason: code ?? (err as Error).message }, "chunk retried");
+        log.debug(
+          { file: chunk.file, seq: chunk.seq, attempt, reason: code ?? (err as Error).message },
+          "chunk retried",
+        );
         await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 50));
       }
     }
@@ -86,18 +90,32 @@ export class ChunkWriter {
   private async stage(chunk: StagedChunk, states: GroupState[]): Promise<void> {
     for (const [table, payload] of Object.entries(chunk.tables) as [TableName, StagedChunk["aliases"]][]) {
       const warnings = await loadStaging(this.conn, table, stagingColumns(tableOf(table)), payload.tsv);
-      await this.rejectWarnedRows(chunk, states, warnings.map((w) => ({ grp: payload.groups[w.row - 1] ?? -1, message: w.message })));
+      await this.rejectWarnedRows(
+        chunk,
+        states,
+        warnings.map((w) => ({ grp: payload.groups[w.row - 1] ?? -1, message: w.message })),
+      );
     }
     await loadStaging(this.conn, "alias", ["grp", "tbl", "source_id", "alias"], chunk.aliases.tsv);
   }
 
   /** A LOAD DATA warning means MySQL changed or dropped a value: the whole group becomes a reject. */
-  private async rejectWarnedRows(chunk: StagedChunk, states: GroupState[], warned: { grp: number; message: string }[]) {
+  private async rejectWarnedRows(
+    chunk: StagedChunk,
+    states: GroupState[],
+    warned: { grp: number; message: string }[],
+  ) {
     const groups = new Set<number>();
     for (const w of warned) {
       const s = states[w.grp];
       if (!s || s.rejected) continue;
-      s.rejected = rejectGroup(chunk.entity, s.group, s.group.rows[0]!, null, `MySQL refused a value: ${w.message}`);
+      s.rejected = rejectGroup(
+        chunk.entity,
+        s.group,
+        s.group.rows[0]!,
+        null,
+        `MySQL refused a value: ${w.message}`,
+      );
       groups.add(w.grp);
     }
     await this.unstage([...groups]);
@@ -114,7 +132,11 @@ export class ChunkWriter {
       for (const def of TABLES) if (chunk.tables[def.name]) out.set(def.name, await this.classify(def));
       const conflicted = [...out].filter(([, c]) => c.conflicts > 0);
       if (conflicted.length === 0) return out;
-      await this.rejectRunConflicts(chunk, states, conflicted.map(([t]) => t));
+      await this.rejectRunConflicts(
+        chunk,
+        states,
+        conflicted.map(([t]) => t),
+      );
     }
   }
 
@@ -142,7 +164,11 @@ export class ChunkWriter {
   }
 
   /** A row this run already loaded from another line with other content: the later group is rejected. */
-  private async rejectRunConflicts(chunk: StagedChunk, states: GroupState[], tables: TableName[]): Promise<void> {
+  private async rejectRunConflicts(
+    chunk: StagedChunk,
+    states: GroupState[],
+    tables: TableName[],
+  ): Promise<void> {
     const bad = new Set<number>();
     for (const table of tables) {
       const [rows] = await this.conn.query<RowDataPacket[]>(
@@ -163,13 +189,21 @@ export class ChunkWriter {
 
   private async unstage(groups: number[]): Promise<void> {
     if (groups.length === 0) return;
-    for (const def of TABLES) await this.conn.query(`DELETE FROM ${stagingName(def.name)} WHERE grp IN (?)`, [groups]);
+    for (const def of TABLES)
+      await this.conn.query(`DELETE FROM ${stagingName(def.name)} WHERE grp IN (?)`, [groups]);
     await this.conn.query(`DELETE FROM ${stagingName("alias")} WHERE grp IN (?)`, [groups]);
   }
 
   private async merge(chunk: StagedChunk, states: GroupState[]): Promise<ChunkStats> {
     const classified = await this.classifyAll(chunk, states);
-    const stats: ChunkStats = { read: chunk.read, loaded: 0, skipped: 0, rejected: chunk.rejects.length, tables: {}, checksums: {} };
+    const stats: ChunkStats = {
+      read: chunk.read,
+      loaded: 0,
+      skipped: 0,
+      rejected: chunk.rejects.length,
+      tables: {},
+      checksums: {},
+    };
     for (const s of states) {
       if (s.rejected) stats.rejected += s.rejected.length;
       else if (!s.group.rejected) {
@@ -190,13 +224,33 @@ export class ChunkWriter {
   }
 
   private async upsert(def: TableDef, c: Classified): Promise<void> {
-    const dataCols = ["source_id", ...def.columns.map((col) => col.name), ...def.refs.map((r) => refKeyColumn(r.column))];
+    const dataCols = [
+      "source_id",
+      ...def.columns.map((col) => col.name),
+      ...def.refs.map((r) => refKeyColumn(r.column)),
+    ];
     const refJoins = def.refs.map(
       (r, i) =>
         `LEFT JOIN id_map m${i} ON m${i}.source_system = ? AND m${i}.entity = '${r.table}' AND m${i}.source_key = s.${refKeyColumn(r.column)}`,
     );
-    const insertCols = ["source_system", ...dataCols, ...def.refs.map((r) => r.column), "row_hash", "shard_hash", "import_run_id", "source_line"];
-    const selectCols = ["?", ...dataCols.map((col) => `s.${col}`), ...def.refs.map((_, i) => `m${i}.target_id`), "s.row_hash", "s.shard_hash", "?", "s.source_line"];
+    const insertCols = [
+      "source_system",
+      ...dataCols,
+      ...def.refs.map((r) => r.column),
+      "row_hash",
+      "shard_hash",
+      "import_run_id",
+      "source_line",
+    ];
+    const selectCols = [
+      "?",
+      ...dataCols.map((col) => `s.${col}`),
+      ...def.refs.map((_, i) => `m${i}.target_id`),
+      "s.row_hash",
+      "s.shard_hash",
+      "?",
+      "s.source_line",
+    ];
     // A row this run already wrote from another line keeps its first committed copy, so two lanes
     // racing on one source id cannot overwrite each other. Bookkeeping columns are assigned last:
     // MySQL evaluates assignments in order and the guard reads them.
@@ -268,7 +322,13 @@ function tableOf(name: TableName): TableDef {
   return TABLES.find((t) => t.name === name)!;
 }
 
-function conflict(chunk: StagedChunk, group: StagedGroup, table: TableName, sourceId: string, firstLine: number): Reject[] {
+function conflict(
+  chunk: StagedChunk,
+  group: StagedGroup,
+  table: TableName,
+  sourceId: string,
+  firstLine: number,
+): Reject[] {
   return rejectGroup(
     chunk.entity,
     group,

@@ -13,7 +13,10 @@ export async function migrate(conn: Connection): Promise<number[]> {
     if (done.has(m.version)) continue;
     for (const sql of m.statements) await conn.query(sql);
     // A concurrent shard may have applied it meanwhile; IGNORE keeps migrate idempotent.
-    await conn.query("INSERT IGNORE INTO schema_migrations (version, description) VALUES (?, ?)", [m.version, m.description]);
+    await conn.query("INSERT IGNORE INTO schema_migrations (version, description) VALUES (?, ?)", [
+      m.version,
+      m.description,
+    ]);
     applied.push(m.version);
   }
   return applied;

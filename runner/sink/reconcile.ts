@@ -24,7 +24,11 @@ export async function resolveLateRefs(conn: Connection, system: string): Promise
 /** The same canonical text as core/canonical.ts, rebuilt by MySQL from what it stored. */
 function canonicalSql(table: TableName): string {
   const def = TABLES.find((t) => t.name === table)!;
-  const cols = ["source_id", ...def.columns.map((c) => c.name), ...def.refs.map((r) => refKeyColumn(r.column))];
+  const cols = [
+    "source_id",
+    ...def.columns.map((c) => c.name),
+    ...def.refs.map((r) => refKeyColumn(r.column)),
+  ];
   const sep = `CHAR(${SEPARATOR.charCodeAt(0)} USING utf8mb4)`;
   return `CONCAT_WS(${sep}, ${cols.map((c) => `COALESCE(${c}, '${NULL_TEXT.replace("\\", "\\\\")}')`).join(", ")})`;
 }
@@ -52,7 +56,11 @@ export interface QualityFinding {
   examples: string[];
 }
 
-export async function qualityFindings(conn: Connection, system: string, shard: Shard): Promise<QualityFinding[]> {
+export async function qualityFindings(
+  conn: Connection,
+  system: string,
+  shard: Shard,
+): Promise<QualityFinding[]> {
   const where = "source_system = ? AND shard_hash % ? = ?";
   const params = [system, shard.count, shard.index];
   const queries: Array<[string, string]> = [

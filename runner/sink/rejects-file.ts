@@ -28,7 +28,8 @@ export class RejectsFile {
 
   async write(rejects: readonly Reject[]): Promise<void> {
     for (const r of rejects) {
-      if (!this.csv.write([r.file, r.line, r.offset, r.field ?? "", r.reason, r.raw])) await once(this.csv, "drain");
+      if (!this.csv.write([r.file, r.line, r.offset, r.field ?? "", r.reason, r.raw]))
+        await once(this.csv, "drain");
     }
   }
 
@@ -43,10 +44,29 @@ export class RejectsFile {
     // The promise wrapper has no row stream; its underlying connection does.
     const core = (conn as unknown as { connection: CoreConnection }).connection;
     const rows = core
-      .query("SELECT file, line, byte_offset, field, reason, raw FROM import_rejects WHERE run_id = ? ORDER BY file, line", [runId])
+      .query(
+        "SELECT file, line, byte_offset, field, reason, raw FROM import_rejects WHERE run_id = ? ORDER BY file, line",
+        [runId],
+      )
       .stream();
-    for await (const r of rows as AsyncIterable<{ file: string; line: number; byte_offset: number; field: string | null; reason: string; raw: string }>) {
-      await out.write([{ file: r.file, line: Number(r.line), offset: Number(r.byte_offset), field: r.field, reason: r.reason, raw: r.raw }]);
+    for await (const r of rows as AsyncIterable<{
+      file: string;
+      line: number;
+      byte_offset: number;
+      field: string | null;
+      reason: string;
+      raw: string;
+    }>) {
+      await out.write([
+        {
+          file: r.file,
+          line: Number(r.line),
+          offset: Number(r.byte_offset),
+          field: r.field,
+          reason: r.reason,
+          raw: r.raw,
+        },
+      ]);
     }
     await out.close();
     return out.path;

@@ -22,7 +22,10 @@ export async function openRun(conn: Connection, who: RunIdentity): Promise<Run> 
   );
   if (rows[0]) {
     const id = Number(rows[0].id);
-    await conn.query("UPDATE import_runs SET status = 'running', attempts = attempts + 1, finished_at = NULL WHERE id = ?", [id]);
+    await conn.query(
+      "UPDATE import_runs SET status = 'running', attempts = attempts + 1, finished_at = NULL WHERE id = ?",
+      [id],
+    );
     return { id, resumed: true };
   }
   const [res] = await conn.query<ResultSetHeader>(
@@ -38,11 +41,10 @@ export async function finishRun(
   status: "completed" | "interrupted" | "failed",
   report?: unknown,
 ): Promise<void> {
-  await conn.query("UPDATE import_runs SET status = ?, finished_at = CURRENT_TIMESTAMP, report = ? WHERE id = ?", [
-    status,
-    report === undefined ? null : JSON.stringify(report),
-    runId,
-  ]);
+  await conn.query(
+    "UPDATE import_runs SET status = ?, finished_at = CURRENT_TIMESTAMP, report = ? WHERE id = ?",
+    [status, report === undefined ? null : JSON.stringify(report), runId],
+  );
 }
 
 export interface CommittedRange {
@@ -51,7 +53,11 @@ export interface CommittedRange {
   stats: ChunkStats;
 }
 
-export async function committedChunks(conn: Connection, runId: number, file: string): Promise<CommittedRange[]> {
+export async function committedChunks(
+  conn: Connection,
+  runId: number,
+  file: string,
+): Promise<CommittedRange[]> {
   const [rows] = await conn.query<RowDataPacket[]>(
     "SELECT first_ordinal, last_ordinal, stats FROM import_checkpoints WHERE run_id = ? AND file = ? ORDER BY first_ordinal",
     [runId, file],

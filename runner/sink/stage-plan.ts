@@ -75,16 +75,31 @@ export function stageChunk(chunk: PreparedChunk): StagedChunk {
       const key = `${record.table}\0${record.sourceId}`;
       const first = seen.get(key);
       if (first && first.hash !== hash) {
-        conflict = rejectGroup(chunk.entity, { key: group.key, rows }, rows[0]!, null,
-          `conflicting duplicate: ${record.table} source id ${record.sourceId} was already loaded from line ${first.line} with different values`);
+        conflict = rejectGroup(
+          chunk.entity,
+          { key: group.key, rows },
+          rows[0]!,
+          null,
+          `conflicting duplicate: ${record.table} source id ${record.sourceId} was already loaded from line ${first.line} with different values`,
+        );
         break;
       }
       if (first) continue; // identical copy, collapsed
       seen.set(key, { hash, line });
       const aliases = (record.aliases ?? []).map((a) => tsvLine([grp, record.table, record.sourceId, a]));
-      lines.push({ table: record.table, text: tsvLine([grp, line, group.shardHash, hash, ...values]), aliases });
+      lines.push({
+        table: record.table,
+        text: tsvLine([grp, line, group.shardHash, hash, ...values]),
+        aliases,
+      });
     }
-    out.groups.push({ key: group.key, rows, loaded: group.loaded, skipped: group.skipped, rejected: Boolean(conflict) });
+    out.groups.push({
+      key: group.key,
+      rows,
+      loaded: group.loaded,
+      skipped: group.skipped,
+      rejected: Boolean(conflict),
+    });
     if (conflict) {
       out.rejects.push(...conflict);
       return;

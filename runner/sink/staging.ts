@@ -65,7 +65,10 @@ export async function loadStaging(
   });
   if (!res.warningStatus) return [];
   const [warnings] = await conn.query<RowDataPacket[]>("SHOW WARNINGS");
-  return warnings.map((w) => ({ row: Number(/row (\d+)/.exec(String(w.Message))?.[1] ?? 0), message: String(w.Message) }));
+  return warnings.map((w) => ({
+    row: Number(/row (\d+)/.exec(String(w.Message))?.[1] ?? 0),
+    message: String(w.Message),
+  }));
 }
 
 /** Called between transactions: TRUNCATE recreates the TEMPORARY table instead of deleting row by row. */

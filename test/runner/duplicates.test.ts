@@ -8,15 +8,16 @@ import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { tinyCart } from "./support/tiny-adapter.ts";
 
 // id 1 repeats identically (in the same chunk and in a later one); id 2 repeats with other content.
-const CUSTOMERS = [
-  "id,email,name",
-  "1,a@example.jp,Aoki",
-  "1,a@example.jp,Aoki",
-  "2,b@example.jp,Baba",
-  "3,c@example.jp,Chiba",
-  "2,b2@example.jp,Other Baba",
-  "1,a@example.jp,Aoki",
-].join("\n") + "\n";
+const CUSTOMERS =
+  [
+    "id,email,name",
+    "1,a@example.jp,Aoki",
+    "1,a@example.jp,Aoki",
+    "2,b@example.jp,Baba",
+    "3,c@example.jp,Chiba",
+    "2,b2@example.jp,Other Baba",
+    "1,a@example.jp,Aoki",
+  ].join("\n") + "\n";
 
 describe("duplicate and conflicting source ids", () => {
   let db: TestDatabase;
@@ -42,7 +43,9 @@ describe("duplicate and conflicting source ids", () => {
         shard: WHOLE,
         outDir: path.join(dir, `out${parallel}`),
       });
-      const rows = await target.query<{ source_id: string; email: string }[]>("SELECT source_id, email FROM customers ORDER BY source_id");
+      const rows = await target.query<{ source_id: string; email: string }[]>(
+        "SELECT source_id, email FROM customers ORDER BY source_id",
+      );
       return { report, rows, rejects: await readFile(report.rejectsFile, "utf8") };
     } finally {
       await target.drop();
@@ -59,7 +62,9 @@ describe("duplicate and conflicting source ids", () => {
       { source_id: "3", email: "c@example.jp" },
     ]);
     expect(report.checksums.customers?.match).toBe(true);
-    expect(rejects).toMatch(/customers\.csv,6,\d+,,conflicting duplicate: customers source id 2 was already loaded from line 4/);
+    expect(rejects).toMatch(
+      /customers\.csv,6,\d+,,conflicting duplicate: customers source id 2 was already loaded from line 4/,
+    );
   });
 
   it("with parallel lanes: exactly one conflicting copy loads, the other is a reject; nothing is lost", async () => {

@@ -17,7 +17,14 @@ describe("inputs", () => {
   let dir: string;
   const dbs: TestDatabase[] = [];
   const base = (db: TestDatabase, input: string, out: string): ImportOptions => ({
-    adapter: tinyCart, input, db: db.url, parallel: 2, chunkRows: 1, dryRun: false, shard: WHOLE, outDir: path.join(dir, out),
+    adapter: tinyCart,
+    input,
+    db: db.url,
+    parallel: 2,
+    chunkRows: 1,
+    dryRun: false,
+    shard: WHOLE,
+    outDir: path.join(dir, out),
   });
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "ikou-inputs-"));
@@ -27,7 +34,12 @@ describe("inputs", () => {
   it("streams exports from s3://bucket/prefix through the AWS SDK (moto)", async () => {
     const s3 = await s3Client();
     const Bucket = `ikou-exports-${Date.now()}`;
-    await s3.send(new CreateBucketCommand({ Bucket, CreateBucketConfiguration: { LocationConstraint: "ap-northeast-1" } }));
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket,
+        CreateBucketConfiguration: { LocationConstraint: "ap-northeast-1" },
+      }),
+    );
     await s3.send(new PutObjectCommand({ Bucket, Key: "shop-a/raw/customers.csv", Body: CUSTOMERS }));
     await s3.send(new PutObjectCommand({ Bucket, Key: "shop-a/raw/orders.csv", Body: ORDERS }));
     await s3.send(new PutObjectCommand({ Bucket, Key: "shop-b/raw/orders.csv", Body: "not,ours\n" }));
@@ -51,7 +63,9 @@ describe("inputs", () => {
     dbs.push(db);
     const report = await runImport(base(db, input, "malformed1"));
     const orders = report.files.find((f) => f.file === "orders.csv")!;
-    expect(orders.encoding.malformed).toEqual([{ line: 4, offset: ORDERS.length, detail: expect.stringMatching(/Quote Not Closed/) }]);
+    expect(orders.encoding.malformed).toEqual([
+      { line: 4, offset: ORDERS.length, detail: expect.stringMatching(/Quote Not Closed/) },
+    ]);
     expect(report.totals).toEqual({ read: 5, loaded: 4, rejected: 1, skipped: 0 });
     const rejects = await readFile(report.rejectsFile, "utf8");
     expect(rejects).toContain(`orders.csv,4,${ORDERS.length},,malformed CSV: Quote Not Closed`);

@@ -7,16 +7,18 @@ import { runImport, type ImportOptions } from "../../runner/job.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { tinyCart } from "./support/tiny-adapter.ts";
 
-const CUSTOMERS = "id,email,name\n1,a@example.jp,Aoki\n2,b@example.jp,\"Baba, Jr.\"\n3,c@example.jp,\"multi\nline\"\n";
-const ORDERS = [
-  "order_id,customer_id,line,item,price,qty",
-  "100,1,1,tea,1000.00,2",
-  "100,1,2,shipping,500.00,1",
-  "101,,1,guest tea,300,1",
-  "102,2,1,cup,abc,1",
-  "102,2,2,saucer,200.00,1",
-  "103,9,1,unknown customer,10.00,1",
-].join("\n") + "\n";
+const CUSTOMERS =
+  'id,email,name\n1,a@example.jp,Aoki\n2,b@example.jp,"Baba, Jr."\n3,c@example.jp,"multi\nline"\n';
+const ORDERS =
+  [
+    "order_id,customer_id,line,item,price,qty",
+    "100,1,1,tea,1000.00,2",
+    "100,1,2,shipping,500.00,1",
+    "101,,1,guest tea,300,1",
+    "102,2,1,cup,abc,1",
+    "102,2,2,saucer,200.00,1",
+    "103,9,1,unknown customer,10.00,1",
+  ].join("\n") + "\n";
 
 describe("import pipeline on a tiny cart", () => {
   let db: TestDatabase;
@@ -44,7 +46,12 @@ describe("import pipeline on a tiny cart", () => {
 
   it("loads, rejects and skips every row, resolves customers through id_map, and checksums match", async () => {
     const report = await runImport(opts());
-    expect(report.totals).toEqual({ read: 9, loaded: 6, rejected: 2, skipped: 1 } satisfies typeof report.totals);
+    expect(report.totals).toEqual({
+      read: 9,
+      loaded: 6,
+      rejected: 2,
+      skipped: 1,
+    } satisfies typeof report.totals);
     expect(report.tables.customers).toMatchObject({ inserted: 3, updated: 0 });
     expect(report.tables.order_items).toMatchObject({ inserted: 3 });
     for (const c of Object.values(report.checksums)) expect(c.match).toBe(true);
@@ -61,16 +68,22 @@ describe("import pipeline on a tiny cart", () => {
     expect(rejects).toContain("orders.csv,5,");
     expect(rejects).toContain("price");
     expect(rejects.split("\n").filter((l) => l.startsWith("orders.csv")).length).toBe(2);
-    const multiline = await db.query<{ n: number }[]>("SELECT COUNT(*) AS n FROM customers WHERE last_name = 'multi\nline'");
+    const multiline = await db.query<{ n: number }[]>(
+      "SELECT COUNT(*) AS n FROM customers WHERE last_name = 'multi\nline'",
+    );
     expect(Number(multiline[0]?.n)).toBe(1);
   });
 
   it("re-running changes nothing and duplicates nothing", async () => {
-    const before = await db.query<{ n: number }[]>("SELECT (SELECT COUNT(*) FROM customers) + (SELECT COUNT(*) FROM order_items) AS n");
+    const before = await db.query<{ n: number }[]>(
+      "SELECT (SELECT COUNT(*) FROM customers) + (SELECT COUNT(*) FROM order_items) AS n",
+    );
     const report = await runImport(opts());
     expect(report.tables.customers).toMatchObject({ inserted: 0, updated: 0, unchanged: 3 });
     expect(report.tables.order_items).toMatchObject({ inserted: 0, updated: 0, unchanged: 3 });
-    const after = await db.query<{ n: number }[]>("SELECT (SELECT COUNT(*) FROM customers) + (SELECT COUNT(*) FROM order_items) AS n");
+    const after = await db.query<{ n: number }[]>(
+      "SELECT (SELECT COUNT(*) FROM customers) + (SELECT COUNT(*) FROM order_items) AS n",
+    );
     expect(after).toEqual(before);
   });
 

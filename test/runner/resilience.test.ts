@@ -25,7 +25,19 @@ describe("resilience of ikou import", () => {
   let cleanReport: Report;
   const dbs: TestDatabase[] = [];
   const importArgs = (db: string, out: string, ...extra: string[]) => [
-    "import", "--source", "eccube4", "--input", input, "--db", db, "--json", "--chunk", "300", "--out", path.join(dir, out), ...extra,
+    "import",
+    "--source",
+    "eccube4",
+    "--input",
+    input,
+    "--db",
+    db,
+    "--json",
+    "--chunk",
+    "300",
+    "--out",
+    path.join(dir, out),
+    ...extra,
   ];
   const sumsOf = async (db: TestDatabase) => {
     const conn = await mysql.createConnection(db.url);
@@ -96,7 +108,10 @@ describe("resilience of ikou import", () => {
     const db = await newDb("shards");
     const [a, b] = await Promise.all([
       runIkou(importArgs(db.url, "shard0", "--shard", "0/2")),
-      runIkou(importArgs(db.url, "shard1"), { AWS_BATCH_JOB_ARRAY_INDEX: "1", AWS_BATCH_JOB_ARRAY_SIZE: "2" }),
+      runIkou(importArgs(db.url, "shard1"), {
+        AWS_BATCH_JOB_ARRAY_INDEX: "1",
+        AWS_BATCH_JOB_ARRAY_SIZE: "2",
+      }),
     ]);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);

@@ -15,7 +15,12 @@ const fixtures = path.resolve("test/fixtures");
 describe("sources end to end", () => {
   let dir: string;
   const dbs: TestDatabase[] = [];
-  const importInto = async (label: string, source: string, input: string, extra: Partial<ImportOptions> = {}) => {
+  const importInto = async (
+    label: string,
+    source: string,
+    input: string,
+    extra: Partial<ImportOptions> = {},
+  ) => {
     const db = await freshDatabase(label);
     dbs.push(db);
     const report = await runImport({
@@ -62,10 +67,16 @@ describe("sources end to end", () => {
         );
         expect(Number(rows[0]!.n), ch).toBeGreaterThan(0);
       }
-      const multiline = await db.query<{ n: number }[]>("SELECT COUNT(*) AS n FROM shipments WHERE note LIKE '%\n%'");
-      const commas = await db.query<{ n: number }[]>("SELECT COUNT(*) AS n FROM products WHERE categories LIKE '%,%'");
+      const multiline = await db.query<{ n: number }[]>(
+        "SELECT COUNT(*) AS n FROM shipments WHERE note LIKE '%\n%'",
+      );
+      const commas = await db.query<{ n: number }[]>(
+        "SELECT COUNT(*) AS n FROM products WHERE categories LIKE '%,%'",
+      );
       expect(Number(multiline[0]!.n) + Number(commas[0]!.n)).toBeGreaterThan(0);
-      const mojibake = await db.query<{ n: number }[]>("SELECT COUNT(*) AS n FROM customers WHERE last_name LIKE '%\uFFFD%'");
+      const mojibake = await db.query<{ n: number }[]>(
+        "SELECT COUNT(*) AS n FROM customers WHERE last_name LIKE '%\uFFFD%'",
+      );
       expect(Number(mojibake[0]!.n)).toBe(0);
     });
 
@@ -84,15 +95,22 @@ describe("sources end to end", () => {
 
   it("Shopify (UTF-8): customers, products and orders, orders resolved to customers by email", async () => {
     const input = path.join(dir, "shopify");
-    await cp(path.join(fixtures, "shopify"), input, { recursive: true, filter: (f) => !f.endsWith("customers_export_old.csv") });
+    await cp(path.join(fixtures, "shopify"), input, {
+      recursive: true,
+      filter: (f) => !f.endsWith("customers_export_old.csv"),
+    });
     const { db, report } = await importInto("shopify", "shopify", input);
     expect(report.totals.read).toBe(report.totals.loaded + report.totals.rejected + report.totals.skipped);
     for (const c of Object.values(report.checksums)) expect(c.match).toBe(true);
     expect(report.tables.orders?.inserted).toBeGreaterThan(0);
     expect(report.tables.product_variants?.inserted).toBeGreaterThan(0);
-    const linked = await db.query<{ n: number }[]>("SELECT COUNT(*) AS n FROM orders WHERE customer_id IS NOT NULL");
+    const linked = await db.query<{ n: number }[]>(
+      "SELECT COUNT(*) AS n FROM orders WHERE customer_id IS NOT NULL",
+    );
     expect(Number(linked[0]!.n)).toBeGreaterThan(0);
-    const apostrophes = await db.query<{ n: number }[]>("SELECT COUNT(*) AS n FROM customer_addresses WHERE postal_code LIKE \"'%\" OR phone LIKE \"'%\"");
+    const apostrophes = await db.query<{ n: number }[]>(
+      'SELECT COUNT(*) AS n FROM customer_addresses WHERE postal_code LIKE "\'%" OR phone LIKE "\'%"',
+    );
     expect(Number(apostrophes[0]!.n)).toBe(0);
   });
 
@@ -104,10 +122,16 @@ describe("sources end to end", () => {
       const text = await readFile(path.join(fixtures, "mapping", f), "utf8");
       await writeFile(path.join(input, f), iconv.encode(text, "cp932"));
     }
-    const { db, report } = await importInto("mapping", `mapping:${path.join(fixtures, "mapping/makeshop.yaml")}`, input);
+    const { db, report } = await importInto(
+      "mapping",
+      `mapping:${path.join(fixtures, "mapping/makeshop.yaml")}`,
+      input,
+    );
     expect(report.source).toBe("makeshop");
     for (const c of Object.values(report.checksums)) expect(c.match).toBe(true);
-    const items = await db.query<{ n: number }[]>("SELECT COUNT(*) AS n FROM order_items i JOIN orders o ON o.id = i.order_id");
+    const items = await db.query<{ n: number }[]>(
+      "SELECT COUNT(*) AS n FROM order_items i JOIN orders o ON o.id = i.order_id",
+    );
     expect(Number(items[0]!.n)).toBe(report.tables.order_items?.inserted);
   });
 });

@@ -12,7 +12,12 @@ describe("moto stand-in", () => {
       credentials: { accessKeyId: "test", secretAccessKey: "test" },
     });
     const Bucket = `ikou-moto-${Date.now()}`;
-    await s3.send(new CreateBucketCommand({ Bucket, CreateBucketConfiguration: { LocationConstraint: "ap-northeast-1" } }));
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket,
+        CreateBucketConfiguration: { LocationConstraint: "ap-northeast-1" },
+      }),
+    );
     const body = "会員ID,メールアドレス\n1,a@example.jp\n";
     await s3.send(new PutObjectCommand({ Bucket, Key: "exports/customer.csv", Body: body }));
     const got = await s3.send(new GetObjectCommand({ Bucket, Key: "exports/customer.csv" }));

@@ -51,7 +51,11 @@ describe("Pulumi CLI stand-in via the Automation API", () => {
         pulumiCommand,
         envVars: localPulumiEnv({ backendDir, passphrase: "test-passphrase" }),
         secretsProvider: "passphrase",
-        projectSettings: { name: "ikou-automation-test", runtime: "nodejs", backend: { url: `file://${backendDir}` } },
+        projectSettings: {
+          name: "ikou-automation-test",
+          runtime: "nodejs",
+          backend: { url: `file://${backendDir}` },
+        },
       },
     );
     const up = await stack.up();

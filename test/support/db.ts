@@ -16,10 +16,15 @@ export async function freshDatabase(label: string): Promise<TestDatabase> {
   await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
   const url = new URL(base);
   url.pathname = `/${name}`;
-  const conn = await mysql.createConnection({ uri: url.toString(), dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
+  const conn = await mysql.createConnection({
+    uri: url.toString(),
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+  });
   return {
     url: url.toString(),
-    query: async <T,>(sql: string, params?: unknown[]) => (await conn.query(sql, params))[0] as T,
+    query: async <T>(sql: string, params?: unknown[]) => (await conn.query(sql, params))[0] as T,
     drop: async () => {
       await conn.end();
       await admin.query(`DROP DATABASE IF EXISTS ${name}`);

@@ -1,7 +1,13 @@
 // A minimal UTF-8 cart for exercising the pipeline and sink without any real cart's rules:
 // customers.csv (id,email,name) and orders.csv (order_id,customer_id,line,item,price,qty).
 import { Cells } from "../../../runner/core/cells.ts";
-import type { Entity, GroupResult, SourceAdapter, SourceRow, TargetRecord } from "../../../runner/core/records.ts";
+import type {
+  Entity,
+  GroupResult,
+  SourceAdapter,
+  SourceRow,
+  TargetRecord,
+} from "../../../runner/core/records.ts";
 
 function customer(row: SourceRow): GroupResult {
   const c = new Cells(row);
@@ -14,7 +20,22 @@ function customer(row: SourceRow): GroupResult {
   };
   if (c.problems.length) {
     const p = c.problems[0]!;
-    return { records: [], rejects: [{ file: row.file, line: row.line, offset: row.offset, field: p.field, reason: p.reason, raw: row.raw }], findings: [], skipped: 0, loaded: 0 };
+    return {
+      records: [],
+      rejects: [
+        {
+          file: row.file,
+          line: row.line,
+          offset: row.offset,
+          field: p.field,
+          reason: p.reason,
+          raw: row.raw,
+        },
+      ],
+      findings: [],
+      skipped: 0,
+      loaded: 0,
+    };
   }
   return { records: [record], rejects: [], findings: [], skipped: 0, loaded: 1 };
 }
@@ -44,7 +65,14 @@ function order(rows: readonly SourceRow[]): GroupResult {
       const p = c.problems[0]!;
       return {
         records: [],
-        rejects: rows.map((r) => ({ file: r.file, line: r.line, offset: r.offset, field: r === row ? p.field : null, reason: r === row ? p.reason : `order ${orderId} rejected`, raw: r.raw })),
+        rejects: rows.map((r) => ({
+          file: r.file,
+          line: r.line,
+          offset: r.offset,
+          field: r === row ? p.field : null,
+          reason: r === row ? p.reason : `order ${orderId} rejected`,
+          raw: r.raw,
+        })),
         findings: [],
         skipped: 0,
         loaded: 0,
@@ -79,7 +107,12 @@ export const tinyCart: SourceAdapter = {
   ],
   groupKey: (entity: Entity, row: SourceRow) => (entity === "orders" ? row.fields.order_id! : row.fields.id!),
   shardKey: (entity: Entity, row: SourceRow) =>
-    entity === "orders" ? (row.fields.customer_id ? `c:${row.fields.customer_id}` : `o:${row.fields.order_id}`) : `c:${row.fields.id}`,
+    entity === "orders"
+      ? row.fields.customer_id
+        ? `c:${row.fields.customer_id}`
+        : `o:${row.fields.order_id}`
+      : `c:${row.fields.id}`,
   // Consecutive rows with one id form a group; each is its own customer record (the sink collapses copies).
-  transform: (entity: Entity, rows: readonly SourceRow[]) => (entity === "orders" ? order(rows) : merge(rows.map(customer))),
+  transform: (entity: Entity, rows: readonly SourceRow[]) =>
+    entity === "orders" ? order(rows) : merge(rows.map(customer)),
 };
