@@ -5,8 +5,9 @@ import { ChunkBuilder, type ChunkLimits, type RowGroup } from "./core/chunks.ts"
 import { prepareChunk, type PreparedChunk } from "./core/prepare.ts";
 import type { Entity, SourceAdapter } from "./core/records.ts";
 import { inShard, shardHash, type Shard } from "./core/shard.ts";
-import { readCsvBatches, type CsvItem, type ReadStats } from "./input/csv-records.ts";
+import { readCsvBatches, type CsvItem, type ReadStart, type ReadStats } from "./input/csv-records.ts";
 import type { InputFile } from "./input/location.ts";
+import type { ByteRange } from "./input/split.ts";
 
 export interface FileTally {
   file: string;
@@ -34,6 +35,10 @@ export interface FileScan {
   limits: ChunkLimits;
   tally: FileTally;
   onProgress?: (p: Progress) => void;
+  /** Part of the file this scan owns (input/split.ts); the whole file when absent. */
+  range?: ByteRange;
+  /** The file's headers, needed when the range starts after them. */
+  headers?: string[];
 }
 
 export function newTally(file: string, entity: Entity): FileTally {
@@ -77,13 +82,26 @@ export async function* preparedChunks(scan: FileScan): AsyncGenerator<PreparedCh
     else return true;
     return false;
   };
+  const keyOf = (item: Extract<CsvItem, { kind: "row" }>) =>
+    item.problem?.malformed ? `#malformed@${item.row.ordinal}` : adapter.groupKey(entity, item.row);
   const builder = new ChunkBuilder((row) => adapter.groupKey(entity, row), accept, scan.limits);
-  const stream = await file.open();
+  const owner = new RangeOwner(scan.range);
+  const start = readStart(scan);
+  const stream = await file.open(start?.offset ?? 0);
   let rowsRead = 0;
   try {
-    for await (const batch of readCsvBatches(stream, file.name, adapter.encoding, tally.encoding)) {
+    reading: for await (const batch of readCsvBatches(
+      stream,
+      file.name,
+      adapter.encoding,
+      tally.encoding,
+      start,
+    )) {
       for (const item of batch) {
         if (item.kind === "header") continue;
+        const verdict = owner.judge(item.row.offset, keyOf(item));
+        if (verdict === "after") break reading;
+        if (verdict === "before") continue;
         rowsRead++;
         const chunk = builder.push(item.row, item.problem);
         if (chunk) yield prepareChunk(adapter, entity, chunk);
@@ -94,6 +112,48 @@ export async function* preparedChunks(scan: FileScan): AsyncGenerator<PreparedCh
   } finally {
     stream.destroy();
     scan.onProgress?.({ file: file.name, rowsRead, bytesRead: file.size, bytesTotal: file.size });
+  }
+}
+
+function readStart(scan: FileScan): ReadStart | undefined {
+  const r = scan.range;
+  if (!r || r.start === 0) return undefined;
+  if (!scan.headers) throw new Error(`${scan.file.name}: a range after the header needs the headers`);
+  // Begin one record early: that record names the group this range may cut into.
+  return {
+    headers: scan.headers,
+    line: r.previousRecordLine,
+    ordinal: r.firstOrdinal - 1,
+    offset: r.previousRecordStart,
+  };
+}
+
+/**
+ * Which rows a byte range owns: a group belongs to the range where its first row is. So a reader
+ * skips the rest of the group it starts inside, and reads past its end to finish its last group.
+ */
+class RangeOwner {
+  private skipKey: string | undefined;
+  private lastKey: string | undefined;
+  private seenFirst: boolean;
+  constructor(private readonly range: ByteRange | undefined) {
+    this.seenFirst = !range || range.start === 0;
+  }
+
+  judge(offset: number, key: string): "mine" | "before" | "after" {
+    if (!this.range) return "mine";
+    if (!this.seenFirst) {
+      this.seenFirst = true;
+      this.skipKey = key; // the record before the range: only its key matters
+      return "before";
+    }
+    if (this.skipKey !== undefined) {
+      if (key === this.skipKey) return "before";
+      this.skipKey = undefined;
+    }
+    if (offset >= this.range.end && key !== this.lastKey) return "after";
+    this.lastKey = key;
+    return "mine";
   }
 }
 

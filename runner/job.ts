@@ -9,7 +9,8 @@ import type { Shard } from "./core/shard.ts";
 import { readCsvRecords, type ReadStats } from "./input/csv-records.ts";
 import { listInputs, type InputFile } from "./input/location.ts";
 import { log, maskUrl } from "./log.ts";
-import { stagedChunksInWorker } from "./parse-thread.ts";
+import { stagedChunksInWorkers } from "./parse-thread.ts";
+import { splitRanges } from "./input/split.ts";
 import { buildReport, type ImportReport } from "./report.ts";
 import { ChunkWriter, type ChunkStats } from "./sink/chunk-writer.ts";
 import { migrate } from "./sink/migrate.ts";
@@ -47,6 +48,7 @@ export class InterruptedError extends Error {
 interface ClassifiedFile {
   file: InputFile;
   entity: Entity;
+  headers: string[];
 }
 
 /** Reads each file's header to learn what it is; a file nobody recognises stops the run before any write. */
@@ -70,7 +72,7 @@ async function classify(adapter: SourceAdapter, files: InputFile[]): Promise<Cla
         `${file.name} line 1: header matches no ${adapter.system} export: ${kinds}. First headers: ${headers.slice(0, 5).join(", ")}. Is the encoding ${adapter.encoding}?`,
       );
     }
-    out.push({ file, entity: spec.entity });
+    out.push({ file, entity: spec.entity, headers });
   }
   return out.sort((a, b) => ENTITIES.indexOf(a.entity) - ENTITIES.indexOf(b.entity));
 }
@@ -154,7 +156,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
     }
     const tallies: FileTally[] = [];
     try {
-      for (const { file, entity } of files) {
+      for (const { file, entity, headers } of files) {
         const tally = newTally(file.name, entity);
         tallies.push(tally);
         const committed = (await committedChunks(admin, run.id, file.name)).map(({ first, last }) => ({
@@ -163,7 +165,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
         }));
         const lanes = new Lanes(writers);
         try {
-          for await (const chunk of stagedChunks(opts, file, entity, committed, tally)) {
+          for await (const chunk of stagedChunks(opts, file, entity, committed, tally, headers)) {
             if (opts.signal?.aborted) break;
             await lanes.submit(chunk);
           }
@@ -204,6 +206,7 @@ async function* stagedChunks(
   entity: Entity,
   committed: { first: number; last: number }[],
   tally: FileTally,
+  headers: string[],
 ): AsyncGenerator<StagedChunk> {
   const limits = { rows: opts.chunkRows, bytes: DEFAULTS.chunkBytes };
   if (opts.sourceName) {
@@ -215,8 +218,15 @@ async function* stagedChunks(
       shard: opts.shard,
       committed,
       limits,
+      headers,
     };
-    yield* stagedChunksInWorker(job, tally, opts.onProgress);
+    // Parse threads compete with MySQL for the same cores: one per two lanes.
+    const ranges = await splitRanges(file, Math.max(1, Math.floor(opts.parallel / 2)));
+    yield* stagedChunksInWorkers(
+      ranges.map((range) => ({ ...job, range })),
+      tally,
+      opts.onProgress,
+    );
     return;
   }
   const scan = {

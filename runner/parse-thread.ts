@@ -2,11 +2,12 @@
 // loading (MySQL I/O driven by the main thread). At most CREDITS chunks wait in the queue:
 // backpressure reaches the file stream, and memory stays flat whatever the file size.
 import { Worker } from "node:worker_threads";
-import type { FileTally, Progress } from "./chunk-source.ts";
+import { newTally, type FileTally, type Progress } from "./chunk-source.ts";
 import type { StagedChunk } from "./sink/stage-plan.ts";
 import type { ChunkLimits } from "./core/chunks.ts";
 import type { Entity } from "./core/records.ts";
 import type { Shard } from "./core/shard.ts";
+import type { ByteRange } from "./input/split.ts";
 
 export interface ParseJob {
   /** A name resolveSource() understands: the adapter is rebuilt inside the worker. */
@@ -17,6 +18,8 @@ export interface ParseJob {
   shard: Shard;
   committed: { first: number; last: number }[];
   limits: ChunkLimits;
+  range?: ByteRange;
+  headers?: string[];
 }
 
 export type WorkerMessage =
@@ -27,7 +30,64 @@ export type WorkerMessage =
 
 export const CREDITS = 2;
 
-export async function* stagedChunksInWorker(
+/** Several workers, one per byte range of the file: their chunks interleave, their tallies add up. */
+export async function* stagedChunksInWorkers(
+  jobs: ParseJob[],
+  tally: FileTally,
+  onProgress?: (p: Progress) => void,
+): AsyncGenerator<StagedChunk> {
+  const parts = jobs.map(() => newTally(tally.file, tally.entity));
+  const progress = jobs.map(() => ({ rowsRead: 0, bytesRead: 0 }));
+  const report = (i: number) => (p: Progress) => {
+    progress[i] = p;
+    onProgress?.({
+      ...p,
+      rowsRead: sum(progress.map((x) => x.rowsRead)),
+      bytesRead: sum(progress.map((x) => x.bytesRead)),
+    });
+  };
+  try {
+    yield* merge(jobs.map((job, i) => stagedChunksInWorker(job, parts[i]!, report(i))));
+  } finally {
+    for (const part of parts) addTally(tally, part);
+  }
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+function addTally(into: FileTally, part: FileTally): void {
+  into.outOfShard += part.outOfShard;
+  into.resumedRows += part.resumedRows;
+  const e = into.encoding;
+  e.invalidByteRecords += part.encoding.invalidByteRecords;
+  e.firstInvalid = [...e.firstInvalid, ...part.encoding.firstInvalid]
+    .sort((a, b) => a.offset - b.offset)
+    .slice(0, 10);
+  e.malformed = [...e.malformed, ...part.encoding.malformed].sort((a, b) => a.offset - b.offset);
+}
+
+/** Yields from several async generators as each has something; closes them all if the consumer stops. */
+async function* merge<T>(sources: AsyncGenerator<T>[]): AsyncGenerator<T> {
+  const pending = new Map(sources.map((src, i) => [i, src.next().then((r) => ({ i, r }))]));
+  try {
+    while (pending.size) {
+      const { i, r } = await Promise.race(pending.values());
+      if (r.done) {
+        pending.delete(i);
+        continue;
+      }
+      pending.set(
+        i,
+        sources[i]!.next().then((next) => ({ i, r: next })),
+      );
+      yield r.value;
+    }
+  } finally {
+    await Promise.allSettled(sources.map((src) => src.return(undefined)));
+  }
+}
+
+async function* stagedChunksInWorker(
   job: ParseJob,
   tally: FileTally,
   onProgress?: (p: Progress) => void,

@@ -70,11 +70,21 @@ const countNewlines = (text: string) => {
  * Yields what the parser has ready as one array: one await per batch instead of per record,
  * which matters at hundreds of thousands of records a second.
  */
+/** Where a reader starts when it does not start at the top of the file (see input/split.ts). */
+export interface ReadStart {
+  headers: string[];
+  /** Line, data-record ordinal and byte offset of the first record the stream holds. */
+  line: number;
+  ordinal: number;
+  offset: number;
+}
+
 export async function* readCsvBatches(
   input: Readable,
   file: string,
   encoding: "cp932" | "utf8",
   stats: ReadStats,
+  start?: ReadStart,
 ): AsyncGenerator<CsvItem[]> {
   const decoded = input.pipe(iconv.decodeStream(encoding === "cp932" ? "cp932" : "utf8"));
   // skip_records_with_error: a broken record arrives as a 'skip' event carrying its raw text,
@@ -85,11 +95,11 @@ export async function* readCsvBatches(
   input.on("error", (err) => parser.destroy(err));
   const skipped: CsvError[] = [];
   parser.on("skip", (err: CsvError) => skipped.push(err));
-  let headers: string[] | undefined;
-  let fieldsOf: ((record: readonly string[]) => Record<string, string>) | undefined;
-  let lastLine = 0;
-  let offset = 0;
-  let ordinal = 0;
+  let headers: string[] | undefined = start?.headers;
+  let fieldsOf = headers ? rowFieldsFactory(headers) : undefined;
+  let lastLine = start ? start.line - 1 : 0;
+  let offset = start?.offset ?? 0;
+  let ordinal = start?.ordinal ?? 0;
   const malformed = (err: CsvError): CsvItem => {
     const raw = String((err as unknown as { raw?: string }).raw ?? "");
     const line = lastLine + 1;

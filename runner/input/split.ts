@@ -1,0 +1,82 @@
+// Splits a CSV file into byte ranges that start on record boundaries, so several threads can
+// parse one file. A boundary is a newline outside quotes; in CP932 and UTF-8 the bytes `"` and
+// LF never occur inside a multi-byte character, so a byte scan finds them exactly.
+import type { InputFile } from "./location.ts";
+
+export interface ByteRange {
+  start: number;
+  /** Exclusive; the last range ends at the file size. */
+  end: number;
+  /** 1-based line of the record at `start`, and its 0-based data-record ordinal (header excluded). */
+  firstLine: number;
+  firstOrdinal: number;
+  /** The record before `start` (byte offset and line): its reader reads it to learn the group it cuts into. */
+  previousRecordStart: number;
+  previousRecordLine: number;
+}
+
+const QUOTE = 0x22;
+const LF = 0x0a;
+
+/** One range when splitting is not worth it or not safe (unbalanced quotes make boundaries guesses). */
+export async function splitRanges(
+  file: InputFile,
+  parts: number,
+  minBytesPerPart = 4 << 20,
+): Promise<ByteRange[]> {
+  const whole: ByteRange[] = [
+    {
+      start: 0,
+      end: file.size,
+      firstLine: 1,
+      firstOrdinal: -1,
+      previousRecordStart: 0,
+      previousRecordLine: 0,
+    },
+  ];
+  const count = Math.min(parts, Math.floor(file.size / minBytesPerPart));
+  if (count < 2) return whole;
+  const targets = Array.from({ length: count - 1 }, (_, i) => Math.floor(((i + 1) * file.size) / count));
+  const cuts: ByteRange[] = [];
+  let inQuotes = false;
+  let pos = 0;
+  let lines = 0;
+  let records = 0;
+  let recordStart = 0;
+  let recordLine = 1;
+  let previousRecordStart = 0;
+  let previousRecordLine = 1;
+  const stream = await file.open();
+  for await (const buf of stream as AsyncIterable<Buffer>) {
+    for (let i = 0; i < buf.length; i++) {
+      const b = buf[i]!;
+      if (b === QUOTE) inQuotes = !inQuotes;
+      else if (b === LF) {
+        lines++;
+        if (inQuotes) continue;
+        records++;
+        previousRecordStart = recordStart;
+        previousRecordLine = recordLine;
+        recordStart = pos + i + 1;
+        recordLine = lines + 1;
+        if (cuts.length < targets.length && recordStart >= targets[cuts.length]!) {
+          // records counts the header too; the record starting here is data record number records - 1.
+          const firstOrdinal = records - 1;
+          cuts.push({
+            start: recordStart,
+            end: 0,
+            firstLine: recordLine,
+            firstOrdinal,
+            previousRecordStart,
+            previousRecordLine,
+          });
+        }
+      }
+    }
+    pos += buf.length;
+  }
+  if (inQuotes || cuts.length === 0) return whole;
+  const ranges = [whole[0]!, ...cuts];
+  for (let i = 0; i < ranges.length; i++) ranges[i]!.end = ranges[i + 1]?.start ?? file.size;
+  return ranges;
+}
