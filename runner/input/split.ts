@@ -44,8 +44,6 @@ export async function splitRanges(
   let records = 0;
   let recordStart = 0;
   let recordLine = 1;
-  let previousRecordStart = 0;
-  let previousRecordLine = 1;
   const stream = await file.open();
   for await (const buf of stream as AsyncIterable<Buffer>) {
     for (let i = 0; i < buf.length; i++) {
@@ -55,8 +53,8 @@ export async function splitRanges(
         lines++;
         if (inQuotes) continue;
         records++;
-        previousRecordStart = recordStart;
-        previousRecordLine = recordLine;
+        const previousRecordStart = recordStart;
+        const previousRecordLine = recordLine;
         recordStart = pos + i + 1;
         recordLine = lines + 1;
         if (cuts.length < targets.length && recordStart >= targets[cuts.length]!) {
