@@ -99,7 +99,7 @@ async function* stagedChunksInWorker(
   const worker = new Worker(bootstrap, {
     eval: true,
     workerData: job,
-    resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 48 },
+    resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 48 },
   });
   const queue: WorkerMessage[] = [];
   let wake: (() => void) | undefined;

@@ -11,7 +11,7 @@ import { generateEccube4 } from "./generate-eccube4.ts";
 import { startStandIns } from "./standins.ts";
 
 const run = promisify(execFile);
-const JOB_NODE_OPTIONS = "--max-old-space-size=128 --max-semi-space-size=8";
+const JOB_NODE_OPTIONS = "--max-old-space-size=96 --max-semi-space-size=4";
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
