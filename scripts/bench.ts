@@ -8,10 +8,10 @@ import path from "node:path";
 import { parseArgs, promisify } from "node:util";
 import mysql from "mysql2/promise";
 import { generateEccube4 } from "./generate-eccube4.ts";
+import { jobEnv } from "./job-env.ts";
 import { startStandIns } from "./standins.ts";
 
 const run = promisify(execFile);
-const JOB_NODE_OPTIONS = "--max-old-space-size=96 --max-semi-space-size=4";
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
@@ -77,10 +77,9 @@ async function ikouImport(db: string, file: string, label: string) {
       "--out",
       path.join(outDir, label),
     ],
-    // The heap cap the Batch job definition derives from the task's memory (infra/fargate.ts).
     {
       maxBuffer: 1 << 26,
-      env: { ...process.env, LOG_LEVEL: "warn", NODE_OPTIONS: process.env.NODE_OPTIONS ?? JOB_NODE_OPTIONS },
+      env: jobEnv({ LOG_LEVEL: "warn" }),
     },
   );
   const secs = (performance.now() - t0) / 1000;

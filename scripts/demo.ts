@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { generateEccube4 } from "./generate-eccube4.ts";
+import { jobEnv } from "./job-env.ts";
 import { startStandIns } from "./standins.ts";
 
 const { values } = parseArgs({
@@ -34,7 +35,7 @@ try {
     path.join(outDir, "result"),
   ];
   const code = await new Promise<number>((resolve) => {
-    const child = execFile("npx", args, { maxBuffer: 1 << 24 }, (err) =>
+    const child = execFile("npx", args, { maxBuffer: 1 << 24, env: jobEnv() }, (err) =>
       resolve(err ? Number((err as { code?: number }).code ?? 1) : 0),
     );
     child.stdout?.pipe(process.stdout);
