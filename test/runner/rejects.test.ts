@@ -1,0 +1,73 @@
+// Rows MySQL or the decoder would silently alter become located rejects instead.
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SourceAdapter } from "../../runner/core/records.ts";
+import { WHOLE } from "../../runner/core/shard.ts";
+import { runImport } from "../../runner/job.ts";
+import { freshDatabase, type TestDatabase } from "../support/db.ts";
+import { tinyCart } from "./support/tiny-adapter.ts";
+
+describe("rejects instead of silent changes", () => {
+  let dir: string;
+  const dbs: TestDatabase[] = [];
+  const run = async (label: string, adapter: SourceAdapter, files: Record<string, Buffer | string>) => {
+    const input = path.join(dir, label);
+    await mkdir(input);
+    for (const [name, body] of Object.entries(files)) await writeFile(path.join(input, name), body);
+    const db = await freshDatabase(label);
+    dbs.push(db);
+    const report = await runImport({
+      adapter,
+      input,
+      db: db.url,
+      parallel: 1,
+      chunkRows: 10,
+      dryRun: false,
+      shard: WHOLE,
+      outDir: path.join(input, "out"),
+    });
+    return { db, report, rejects: await readFile(report.rejectsFile, "utf8") };
+  };
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "ikou-rejects-"));
+  });
+  afterAll(async () => Promise.all(dbs.map((d) => d.drop())));
+
+  it("bytes invalid in the file's encoding: the row is rejected naming the field, the report counts and locates them", async () => {
+    const head = "id,email,name\n1,a@example.jp,Aoki\n";
+    const bad = Buffer.concat([
+      Buffer.from("2,b@example.jp,Ba"),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from("ba\n3,c@example.jp,Chiba\n"),
+    ]);
+    const { report, rejects } = await run("encoding", tinyCart, {
+      "customers.csv": Buffer.concat([Buffer.from(head), bad]),
+    });
+    expect(report.totals).toEqual({ read: 3, loaded: 2, rejected: 1, skipped: 0 });
+    expect(report.files[0]!.encoding.invalidByteRecords).toBe(1);
+    expect(report.files[0]!.encoding.firstInvalid).toEqual([{ line: 3, offset: head.length, field: "name" }]);
+    expect(rejects).toContain(`customers.csv,3,${head.length},name,invalid bytes for the file's encoding`);
+  });
+
+  it("a value LOAD DATA would truncate makes its whole group a reject, never a silent change", async () => {
+    // An adapter bug (an unvalidated number) stands in for any value MySQL would coerce.
+    const sloppy: SourceAdapter = {
+      ...tinyCart,
+      transform: (entity, rows) => {
+        const result = tinyCart.transform(entity, rows);
+        for (const r of result.records) if (r.sourceId === "2") r.values.points = "7 points";
+        return result;
+      },
+    };
+    const { db, report, rejects } = await run("warnings", sloppy, {
+      "customers.csv": "id,email,name\n1,a@example.jp,Aoki\n2,b@example.jp,Baba\n3,c@example.jp,Chiba\n",
+    });
+    expect(report.totals).toEqual({ read: 3, loaded: 2, rejected: 1, skipped: 0 });
+    expect(rejects).toMatch(/customers\.csv,3,\d+,,MySQL refused a value: .*points/);
+    const ids = await db.query<{ source_id: string }[]>("SELECT source_id FROM customers ORDER BY source_id");
+    expect(ids.map((r) => r.source_id)).toEqual(["1", "3"]);
+    expect(report.checksums.customers?.match).toBe(true);
+  });
+});
