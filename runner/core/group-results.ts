@@ -11,9 +11,15 @@ export function rejectRow(row: SourceRow, field: string | null, reason: string):
   return { file: row.file, line: row.line, offset: row.offset, field, reason, raw: row.raw };
 }
 
+/** One reject per row, naming every bad field of that row; `field` is the first. */
+export function rowReject(row: SourceRow, problems: readonly CellProblem[]): Reject {
+  return rejectRow(row, problems[0]?.field ?? null, describeProblems(problems));
+}
+
 /**
- * Rejects every row of a group because some rows have problems: a half-loaded order
- * (items without their header, or the reverse) is worse than a missing one.
+ * Rejects every row of a group because some rows have problems: a half-loaded order (items
+ * without their header, or the reverse) is worse than a missing one. Bad rows carry their own
+ * reasons; the others point at the first bad one, e.g. `order 101 rejected: line 3 field 価格: …`.
  * `problems[i]` belongs to `rows[i]`.
  */
 export function rejectGroup(
@@ -21,15 +27,14 @@ export function rejectGroup(
   rows: readonly SourceRow[],
   problems: readonly (readonly CellProblem[])[],
 ): GroupResult {
-  const bad = rows.flatMap((row, i) => {
-    const own = problems[i] ?? [];
-    return own.length > 0 ? [`line ${row.line} ${describeProblems(own)}`] : [];
-  });
+  const firstBad = rows.findIndex((_, i) => (problems[i] ?? []).length > 0);
+  const culprit = rows[firstBad];
+  const cause = culprit
+    ? `line ${culprit.line} field ${describeProblems(problems[firstBad]!.slice(0, 1))}`
+    : "invalid group";
   const rejects = rows.map((row, i) => {
     const own = problems[i] ?? [];
-    const first = own[0];
-    if (first) return rejectRow(row, first.field, describeProblems(own));
-    return rejectRow(row, null, `${what} rejected with its other rows: ${bad.join(" | ")}`);
+    return own.length > 0 ? rowReject(row, own) : rejectRow(row, null, `${what} rejected: ${cause}`);
   });
   return { records: [], rejects, findings: [], skipped: 0, loaded: 0 };
 }

@@ -1,59 +1,22 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
-import { parse } from "csv-parse/sync";
+import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Entity, SourceAdapter, SourceRow, TargetRecord } from "../../runner/core/records.ts";
+import type { Entity, SourceAdapter, SourceRow } from "../../runner/core/records.ts";
+import { findRecord, readRows, transformFile as transformWith } from "../support/source-rows.ts";
 import { loadMapping, MappingError, mappingAdapter, parseMapping } from "../../runner/sources/mapping.ts";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/mapping");
 const MAPPING = join(FIXTURES, "makeshop.yaml");
 
-function readRows(path: string): SourceRow[] {
-  const parsed = parse(readFileSync(path, "utf8"), { columns: true, info: true, raw: true }) as {
-    record: Record<string, string>;
-    raw: string;
-    info: { lines: number; bytes: number };
-  }[];
-  return parsed.map(({ record, raw, info }, ordinal) => ({
-    file: basename(path),
-    line: info.lines - (raw.replace(/\n$/, "").split("\n").length - 1),
-    offset: info.bytes - Buffer.byteLength(raw),
-    ordinal,
-    raw,
-    fields: record,
-  }));
-}
-
-function transformFile(
+const transformFile = (
   adapter: SourceAdapter,
   entity: Entity,
   file: string,
   edit?: (rows: SourceRow[]) => void,
-) {
-  const rows = readRows(join(FIXTURES, file));
-  edit?.(rows);
-  const groups: SourceRow[][] = [];
-  for (const row of rows) {
-    const last = groups.at(-1);
-    if (last?.[0] && adapter.groupKey(entity, last[0]) === adapter.groupKey(entity, row)) last.push(row);
-    else groups.push([row]);
-  }
-  const results = groups.map((g) => ({ rows: g, result: adapter.transform(entity, g) }));
-  for (const { rows: g, result } of results)
-    expect(result.loaded + result.skipped + result.rejects.length).toBe(g.length);
-  return { results, records: results.flatMap((r) => r.result.records) };
-}
-
-const find = (records: readonly TargetRecord[], table: string, sourceId: string): TargetRecord => {
-  const rec = records.find((r) => r.table === table && r.sourceId === sourceId);
-  if (!rec)
-    throw new Error(
-      `no ${table} ${sourceId} in ${records.map((r) => `${r.table}:${r.sourceId}`).join(", ")}`,
-    );
-  return rec;
-};
+) => transformWith(adapter, entity, join(FIXTURES, file), edit);
+const find = findRecord;
 
 let makeshop: SourceAdapter;
 beforeAll(async () => {
@@ -176,7 +139,7 @@ describe("mapping adapter from makeshop.yaml", () => {
       [6, null],
     ]);
     expect(a1.rejects[1]!.reason).toBe('単価: not an amount: "1,500"');
-    expect(a1.rejects[0]!.reason).toContain("line 4 単価");
+    expect(a1.rejects[0]!.reason).toContain("line 4 field 単価");
   });
 
   it("rejects a value missing from an enum map", () => {

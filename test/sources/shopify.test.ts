@@ -1,63 +1,14 @@
-import { readFileSync } from "node:fs";
-import { basename, join } from "node:path";
-import { parse } from "csv-parse/sync";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Entity, SourceAdapter, SourceRow, TargetRecord } from "../../runner/core/records.ts";
+import type { Entity, SourceRow } from "../../runner/core/records.ts";
+import { findRecord, readRows, transformFile as transformWith } from "../support/source-rows.ts";
 import { shopify } from "../../runner/sources/shopify.ts";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/shopify");
 
-/** Parses a fixture the way the pipeline will: line = first line of the record, offset in bytes. */
-function readRows(path: string): SourceRow[] {
-  const text = readFileSync(path, "utf8");
-  const parsed = parse(text, { columns: true, info: true, raw: true }) as {
-    record: Record<string, string>;
-    raw: string;
-    info: { lines: number; bytes: number };
-  }[];
-  return parsed.map(({ record, raw, info }, ordinal) => ({
-    file: basename(path),
-    line: info.lines - (raw.replace(/\n$/, "").split("\n").length - 1),
-    offset: info.bytes - Buffer.byteLength(raw),
-    ordinal,
-    raw,
-    fields: record,
-  }));
-}
-
-function groups(adapter: SourceAdapter, entity: Entity, rows: readonly SourceRow[]): SourceRow[][] {
-  const out: SourceRow[][] = [];
-  let key: string | undefined;
-  for (const row of rows) {
-    const k = adapter.groupKey(entity, row);
-    if (k !== key || out.length === 0) out.push([]);
-    out.at(-1)!.push(row);
-    key = k;
-  }
-  return out;
-}
-
-function transformFile(entity: Entity, file: string, edit?: (rows: SourceRow[]) => void) {
-  const rows = readRows(join(FIXTURES, file));
-  edit?.(rows);
-  const results = groups(shopify, entity, rows).map((g) => ({
-    rows: g,
-    result: shopify.transform(entity, g),
-  }));
-  for (const { rows: g, result } of results) {
-    expect(result.loaded + result.skipped + result.rejects.length).toBe(g.length);
-  }
-  return { rows, results, records: results.flatMap((r) => r.result.records) };
-}
-
-const find = (records: readonly TargetRecord[], table: string, sourceId: string): TargetRecord => {
-  const rec = records.find((r) => r.table === table && r.sourceId === sourceId);
-  if (!rec)
-    throw new Error(
-      `no ${table} ${sourceId} in ${records.map((r) => `${r.table}:${r.sourceId}`).join(", ")}`,
-    );
-  return rec;
-};
+const transformFile = (entity: Entity, file: string, edit?: (rows: SourceRow[]) => void) =>
+  transformWith(shopify, entity, join(FIXTURES, file), edit);
+const find = findRecord;
 
 const headersOf = (file: string): string[] => Object.keys(readRows(join(FIXTURES, file))[0]?.fields ?? {});
 const specFor = (file: string) =>
@@ -227,7 +178,7 @@ describe("shopify products", () => {
       [3, "Variant Price"],
       [4, null],
     ]);
-    expect(tee.rejects[0]!.reason).toContain('line 3 Variant Price: not an amount: "abc"');
+    expect(tee.rejects[0]!.reason).toContain('line 3 field Variant Price: not an amount: "abc"');
   });
 });
 
@@ -345,6 +296,6 @@ describe("shopify orders", () => {
     ]);
     expect(order.rejects[2]!.reason).toBe('Lineitem price: not an amount: "18OO.00"');
     expect(order.rejects[0]!.reason).toContain("order #1001 rejected");
-    expect(order.rejects[0]!.reason).toContain("line 5 Lineitem price");
+    expect(order.rejects[0]!.reason).toContain("line 5 field Lineitem price");
   });
 });

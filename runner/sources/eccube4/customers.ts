@@ -2,7 +2,7 @@
 import { Cells } from "../../core/cells.ts";
 import type { Finding, GroupResult, SourceRow, TargetRecord } from "../../core/records.ts";
 import { readAddress, readMaster, readPerson, tokyo } from "./fields.ts";
-import { rowReject } from "./groups.ts";
+import { rowReject } from "../../core/group-results.ts";
 import { CUSTOMER_STATUS } from "./masters.ts";
 
 function customerRecords(c: Cells, findings: Finding[]): TargetRecord[] {

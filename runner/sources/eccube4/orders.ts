@@ -3,7 +3,7 @@
 import { Cells } from "../../core/cells.ts";
 import type { Finding, GroupResult, SourceRow, TargetRecord } from "../../core/records.ts";
 import { amount, cents, readAddress, readMaster, readPerson, tokyo } from "./fields.ts";
-import { hasProblems, rejectGroup, type RowProblems } from "./groups.ts";
+import { hasProblems, rejectGroup } from "../../core/group-results.ts";
 import { ITEM_TYPE, ORDER_STATUS } from "./masters.ts";
 import { sumOfType, totalsMismatches, type LineAmount, type OrderAmounts } from "./totals.ts";
 
@@ -157,8 +157,8 @@ export function transformOrder(rows: readonly SourceRow[]): GroupResult {
       shipments.set(shippingId, readShipment(c, shippingId, orderId, findings));
   }
 
-  const checked: RowProblems[] = cells.map((c) => ({ row: c.row, problems: c.problems }));
-  if (hasProblems(checked)) return rejectGroup(`order ${orderId}`, checked);
+  const problems = cells.map((c) => c.problems);
+  if (hasProblems(problems)) return rejectGroup(`order ${orderId}`, rows, problems);
 
   const amounts = lines.map((l) => l.amount);
   order.record.values.charge = amount(sumOfType(amounts, ITEM_TYPE.charge));

@@ -3,7 +3,7 @@
 import { Cells } from "../../core/cells.ts";
 import type { GroupResult, SourceRow, TargetRecord } from "../../core/records.ts";
 import { readMaster } from "./fields.ts";
-import { hasProblems, rejectGroup, type RowProblems } from "./groups.ts";
+import { hasProblems, rejectGroup } from "../../core/group-results.ts";
 import { PRODUCT_STATUS } from "./masters.ts";
 
 const VISIBLE_FLAG = "商品規格表示フラグ";
@@ -67,13 +67,13 @@ export function transformProduct(rows: readonly SourceRow[]): GroupResult {
   const id = head.str("商品ID", 255, { required: true }) ?? "";
   const product = productRecord(head, id);
   const variants: TargetRecord[] = [];
-  const checked: RowProblems[] = rows.map((row) => {
-    if (!kept.includes(row)) return { row, problems: [] };
+  const problems = rows.map((row) => {
+    if (!kept.includes(row)) return [];
     const c = row === first ? head : new Cells(row);
     variants.push(variantRecord(c, id));
-    return { row, problems: c.problems };
+    return c.problems;
   });
-  if (hasProblems(checked)) return rejectGroup(`product ${id}`, checked);
+  if (hasProblems(problems)) return rejectGroup(`product ${id}`, rows, problems);
   return {
     records: [product, ...variants],
     rejects: [],
