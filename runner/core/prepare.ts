@@ -28,7 +28,7 @@ export interface PreparedChunk {
 export type RowRef = Pick<SourceRow, "file" | "line" | "offset" | "raw">;
 
 /** Every row of a group becomes a reject: the culprit with its reason, the rest pointing at it. */
-export function rejectGroup(
+export function rejectGroupRows(
   entity: Entity,
   group: { key: string; rows: readonly RowRef[] },
   culprit: RowRef,
@@ -50,7 +50,7 @@ function readProblems(entity: Entity, group: RowGroup): Reject[] | undefined {
   const first = group.rows.find((r) => group.problems.has(r.ordinal));
   if (!first) return undefined;
   const problem = group.problems.get(first.ordinal)!;
-  return rejectGroup(entity, group, first, problem.field, problem.reason);
+  return rejectGroupRows(entity, group, first, problem.field, problem.reason);
 }
 
 export function prepareChunk(adapter: SourceAdapter, entity: Entity, chunk: Chunk): PreparedChunk {

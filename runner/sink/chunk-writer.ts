@@ -3,7 +3,7 @@
 // checkpoint. Either all of it commits or none of it does, so a killed run resumes cleanly.
 import type { Connection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import { refKeyColumn } from "../core/canonical.ts";
-import { rejectGroup } from "../core/prepare.ts";
+import { rejectGroupRows } from "../core/prepare.ts";
 import type { Reject, TableName } from "../core/records.ts";
 import { log } from "../log.ts";
 import { TABLES, type TableDef } from "../schema/tables.ts";
@@ -109,7 +109,7 @@ export class ChunkWriter {
     for (const w of warned) {
       const s = states[w.grp];
       if (!s || s.rejected) continue;
-      s.rejected = rejectGroup(
+      s.rejected = rejectGroupRows(
         chunk.entity,
         s.group,
         s.group.rows[0]!,
@@ -329,7 +329,7 @@ function conflict(
   sourceId: string,
   firstLine: number,
 ): Reject[] {
-  return rejectGroup(
+  return rejectGroupRows(
     chunk.entity,
     group,
     group.rows[0]!,

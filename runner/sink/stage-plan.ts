@@ -2,7 +2,7 @@
 // payload line's group, plus the rows a later reject may need. Pure and cheap to move between
 // threads: the parse worker builds it, the writer on the main thread only ships it.
 import { canonicalValues, rowHash } from "../core/canonical.ts";
-import { rejectGroup, type PreparedChunk, type RowRef } from "../core/prepare.ts";
+import { rejectGroupRows, type PreparedChunk, type RowRef } from "../core/prepare.ts";
 import type { Entity, Finding, Reject, TableName, Value } from "../core/records.ts";
 import { tableDef } from "../schema/tables.ts";
 
@@ -75,7 +75,7 @@ export function stageChunk(chunk: PreparedChunk): StagedChunk {
       const key = `${record.table}\0${record.sourceId}`;
       const first = seen.get(key);
       if (first && first.hash !== hash) {
-        conflict = rejectGroup(
+        conflict = rejectGroupRows(
           chunk.entity,
           { key: group.key, rows },
           rows[0]!,
