@@ -1,11 +1,15 @@
 // `ikou import` and `ikou migrate`: argument parsing and exit codes only.
 import mysql from "mysql2/promise";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { parseShard } from "./core/shard.ts";
 import { DEFAULTS, InterruptedError, runImport } from "./job.ts";
 import { log } from "./log.ts";
+import { isS3, publishFiles } from "./output/publish.ts";
 import { progressView } from "./progress.ts";
+import type { ImportReport } from "./report.ts";
 import { summarize } from "./summary.ts";
 import { migrate } from "./sink/migrate.ts";
 import { resolveSource } from "./sources/index.ts";
@@ -62,6 +66,23 @@ export function databaseFromEnv(env: NodeJS.ProcessEnv = process.env): string | 
     ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}`
     : encodeURIComponent(user);
   return `mysql://${auth}@${host}:${port}/${encodeURIComponent(name)}`;
+}
+
+/** Reports go next to the exports in the shop's bucket when there is one, else under ./out. */
+function outFromEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (!env.IKOU_BUCKET) return path.join("out", name);
+  const prefix = (env.IKOU_PREFIX ?? "").replace(/^\/+|\/+$/g, "");
+  return `s3://${env.IKOU_BUCKET}/${prefix ? `${prefix}/` : ""}reports/${name}/`;
+}
+
+/** Uploads rejects and report; the report names where they went, not the container's temp dir. */
+async function publish(report: ImportReport, target: string): Promise<void> {
+  const [rejectsUrl] = await publishFiles([report.rejectsFile], target);
+  const local = report.reportFile;
+  report.rejectsFile = rejectsUrl!;
+  report.reportFile = `${target.replace(/\/?$/, "/")}report.json`;
+  await writeFile(local, JSON.stringify(report, null, 2));
+  await publishFiles([local], target);
 }
 
 function inputFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -121,6 +142,7 @@ async function importCommand(args: string[]): Promise<number> {
   if (!values.source || !values.input) throw new UsageError("--source and --input are required");
   const shard = parseShard(values.shard);
   const adapter = await resolveSource(values.source);
+  const out = values.out ?? outFromEnv(`${adapter.system}-${shard.index}of${shard.count}`);
   const stop = new AbortController();
   // Fargate Spot gives ~30 s after SIGTERM: stop reading, let the chunks in flight commit, exit non-zero.
   const onTerm = () => {
@@ -141,11 +163,12 @@ async function importCommand(args: string[]): Promise<number> {
       chunkRows: positiveInt("chunk", values.chunk, DEFAULTS.chunkRows),
       dryRun: values["dry-run"],
       shard,
-      outDir: values.out ?? path.join("out", `${adapter.system}-${shard.index}of${shard.count}`),
+      outDir: isS3(out) ? await mkdtemp(path.join(os.tmpdir(), "ikou-out-")) : out,
       signal: stop.signal,
       onProgress: (p) => view.update(p),
     });
     view.stop();
+    if (isS3(out)) await publish(report, out);
     process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : summarize(report));
     const malformed = report.files.flatMap((f) =>
       f.encoding.malformed.map((m) => `${f.file} line ${m.line}: ${m.detail}`),
