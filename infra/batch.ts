@@ -34,6 +34,8 @@ export interface ImportBatchArgs {
   image: pulumi.Input<string>;
   /** The runner repository, the only one the execution role may pull from. */
   repositoryArn: pulumi.Input<string>;
+  /** The runner's `--source` (IKOU_SOURCE): eccube4, shopify or mapping:<file in the image>. */
+  source: string;
   jobs: Record<JobStage, JobSpec>;
   bucket: {
     name: pulumi.Input<string>;
@@ -108,6 +110,7 @@ export class ImportBatch extends pulumi.ComponentResource {
             environment: [
               { name: "NODE_OPTIONS", value: `--max-old-space-size=${nodeHeapMiB(spec.memoryMiB)}` },
               { name: "IKOU_SHOP", value: id.shop },
+              { name: "IKOU_SOURCE", value: args.source },
               { name: "IKOU_BUCKET", value: args.bucket.name },
               { name: "IKOU_PREFIX", value: args.bucket.prefix },
               { name: "IKOU_DB_HOST", value: args.db.host },

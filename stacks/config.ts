@@ -106,6 +106,10 @@ const schema = z
     "ikou:batch": z
       .object({
         imageTag: z.string().regex(/^[\w][\w.-]{0,127}$/, "must be an image tag"),
+        /** What `ikou import --source` the jobs run: the cart the shop migrates from. */
+        source: z
+          .string()
+          .regex(/^(eccube4|shopify|mapping:\S+)$/, "must be eccube4, shopify or mapping:<file>"),
         maxVcpus: z.number().int().min(1).max(256),
         logRetentionDays: z.union([
           z.literal(7),

@@ -24,6 +24,7 @@ export function shopStack(cfg: StackConfig) {
     maxVcpus: cfg.batch.maxVcpus,
     image: registry.repositoryUrls.runner.apply((url) => `${url}:${cfg.batch.imageTag}`),
     repositoryArn: registry.repositoryArns.runner,
+    source: cfg.batch.source,
     jobs: cfg.batch.jobs,
     bucket: { name: bucket.bucketName, arn: bucket.bucketArn, keyArn: bucket.keyArn, prefix: bucket.prefix },
     db: { ...cfg.db, password: cfg.dbPassword },

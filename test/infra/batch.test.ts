@@ -23,6 +23,7 @@ beforeAll(async () => {
       maxVcpus: 16,
       image: "111122223333.dkr.ecr.ap-northeast-1.amazonaws.com/ikou/shop-test/runner:1.0.0",
       repositoryArn: "arn:aws:ecr:ap-northeast-1:111122223333:repository/ikou/shop-test/runner",
+      source: "eccube4",
       jobs: {
         transform: { vcpu: 1, memoryMiB: 4096, timeoutMinutes: 30, attempts: 3 },
         import: { vcpu: 2, memoryMiB: 8192, timeoutMinutes: 240, attempts: 5 },
@@ -104,6 +105,12 @@ describe("ImportBatch", () => {
       );
     expect(env("import")["NODE_OPTIONS"]).toBe("--max-old-space-size=6144");
     expect(env("transform")["NODE_OPTIONS"]).toBe("--max-old-space-size=3072");
+    // What the runner reads when Batch starts `ikou import` with no arguments (runner/cli.ts).
+    expect(env("import")).toMatchObject({
+      IKOU_SOURCE: "eccube4",
+      IKOU_BUCKET: "ikou-shop-test-dev-data",
+      IKOU_DB_NAME: "shop_test",
+    });
     expect(container("transform")["networkConfiguration"]).toEqual({ assignPublicIp: "DISABLED" });
   });
 
