@@ -170,6 +170,16 @@ async function importCommand(args: string[]): Promise<number> {
     view.stop();
     if (isS3(out)) await publish(report, out);
     process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : summarize(report));
+    const mismatched = Object.entries(report.checksums)
+      .filter(([, c]) => c.match === false)
+      .map(([t]) => t);
+    if (mismatched.length) {
+      // Either rows were lost, or the target also holds rows of another export of this cart.
+      log.warn(
+        { tables: mismatched },
+        "target checksums differ from this run's source: see report.checksums",
+      );
+    }
     const malformed = report.files.flatMap((f) =>
       f.encoding.malformed.map((m) => `${f.file} line ${m.line}: ${m.detail}`),
     );
