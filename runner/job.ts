@@ -159,10 +159,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
       for (const { file, entity, headers } of files) {
         const tally = newTally(file.name, entity);
         tallies.push(tally);
-        const committed = (await committedChunks(admin, run.id, file.name)).map(({ first, last }) => ({
-          first,
-          last,
-        }));
+        const committed = await committedChunks(admin, run.id, file.name);
         const lanes = new Lanes(writers);
         try {
           for await (const chunk of stagedChunks(opts, file, entity, committed, tally, headers)) {

@@ -62,13 +62,8 @@ export interface Reject {
   raw: string;
 }
 
-export type FindingKind =
-  | "duplicate_email"
-  | "impossible_date"
-  | "totals_mismatch"
-  | "unknown_prefecture"
-  | "conflicting_source_id"
-  | "unresolved_reference";
+/** Found by source adapters; the sink adds its own (duplicate emails, unresolved references). */
+export type FindingKind = "totals_mismatch" | "unknown_prefecture";
 
 /** Data worth a human look; the row is still loaded. */
 export interface Finding {

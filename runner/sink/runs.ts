@@ -1,6 +1,5 @@
 // import_runs and import_checkpoints: which run this is, what it already committed.
 import type { Connection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
-import type { ChunkStats } from "./chunk-writer.ts";
 
 export interface RunIdentity {
   runKey: string;
@@ -47,10 +46,10 @@ export async function finishRun(
   );
 }
 
+/** Ordinal ranges an earlier attempt of this run committed for a file. */
 export interface CommittedRange {
   first: number;
   last: number;
-  stats: ChunkStats;
 }
 
 export async function committedChunks(
@@ -59,12 +58,8 @@ export async function committedChunks(
   file: string,
 ): Promise<CommittedRange[]> {
   const [rows] = await conn.query<RowDataPacket[]>(
-    "SELECT first_ordinal, last_ordinal, stats FROM import_checkpoints WHERE run_id = ? AND file = ? ORDER BY first_ordinal",
+    "SELECT first_ordinal, last_ordinal FROM import_checkpoints WHERE run_id = ? AND file = ? ORDER BY first_ordinal",
     [runId, file],
   );
-  return rows.map((r) => ({
-    first: Number(r.first_ordinal),
-    last: Number(r.last_ordinal),
-    stats: (typeof r.stats === "string" ? JSON.parse(r.stats) : r.stats) as ChunkStats,
-  }));
+  return rows.map((r) => ({ first: Number(r.first_ordinal), last: Number(r.last_ordinal) }));
 }
