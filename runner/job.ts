@@ -2,8 +2,8 @@
 // stop on SIGTERM and a report that proves every row was loaded, rejected or skipped.
 import mysql, { type Connection } from "mysql2/promise";
 import { createHash } from "node:crypto";
+import { dryRun } from "./dry-run.ts";
 import { newTally, preparedChunks, type FileTally, type Progress } from "./chunk-source.ts";
-import { canonicalValues, rowHash } from "./core/canonical.ts";
 import { ENTITIES, type Entity, type SourceAdapter } from "./core/records.ts";
 import type { Shard } from "./core/shard.ts";
 import { readCsvRecords, type ReadStats } from "./input/csv-records.ts";
@@ -12,14 +12,13 @@ import { log, maskUrl } from "./log.ts";
 import { stagedChunksInWorkers } from "./parse-thread.ts";
 import { splitRanges } from "./input/split.ts";
 import { buildReport, type ImportReport } from "./report.ts";
-import { ChunkWriter, type ChunkStats } from "./sink/chunk-writer.ts";
+import { ChunkWriter } from "./sink/chunk-writer.ts";
 import { migrate } from "./sink/migrate.ts";
 import { qualityFindings, resolveLateRefs, targetChecksums } from "./sink/reconcile.ts";
 import { RejectsFile } from "./sink/rejects-file.ts";
 import { committedChunks, finishRun, openRun } from "./sink/runs.ts";
 import { stageChunk, type StagedChunk } from "./sink/stage-plan.ts";
 import { createStagingTables } from "./sink/staging.ts";
-import { tableDef } from "./schema/tables.ts";
 
 export type { Progress };
 
@@ -45,7 +44,7 @@ export class InterruptedError extends Error {
   readonly code = "INTERRUPTED";
 }
 
-interface ClassifiedFile {
+export interface ClassifiedFile {
   file: InputFile;
   entity: Entity;
   headers: string[];
@@ -237,79 +236,4 @@ async function* stagedChunks(
     onProgress: opts.onProgress,
   };
   for await (const prepared of preparedChunks(scan)) yield stageChunk(prepared);
-}
-
-/** Full parse, transform and validation with no writes; references are checked against keys seen in this run. */
-async function dryRun(opts: ImportOptions, files: ClassifiedFile[], started: number): Promise<ImportReport> {
-  const tallies: FileTally[] = [];
-  const stats = new Map<string, ChunkStats[]>();
-  const keys = new Set<string>();
-  const rejects = await RejectsFile.open(opts.outDir);
-  const unresolved: { file: string; line: number; message: string }[] = [];
-  try {
-    for (const { file, entity } of files) {
-      const tally = newTally(file.name, entity);
-      tallies.push(tally);
-      const scan = {
-        adapter: opts.adapter,
-        file,
-        entity,
-        shard: opts.shard,
-        committed: [],
-        tally,
-        onProgress: opts.onProgress,
-      };
-      for await (const chunk of preparedChunks({
-        ...scan,
-        limits: { rows: opts.chunkRows, bytes: DEFAULTS.chunkBytes },
-      })) {
-        const s: ChunkStats = {
-          read: chunk.read,
-          loaded: 0,
-          skipped: 0,
-          rejected: chunk.rejects.length,
-          tables: {},
-          checksums: {},
-        };
-        await rejects.write(chunk.rejects);
-        for (const g of chunk.groups) {
-          s.loaded += g.loaded;
-          s.skipped += g.skipped;
-          for (const r of g.records) {
-            keys.add(`${r.table}:${r.sourceId}`);
-            for (const a of r.aliases ?? []) keys.add(`${r.table}:${a}`);
-            const t = (s.tables[r.table] ??= { inserted: 0, updated: 0, unchanged: 0, duplicates: 0 });
-            t.inserted++;
-            const c = (s.checksums[r.table] ??= { sum: "0", rows: 0 });
-            c.sum = String(
-              BigInt(c.sum) + BigInt(`0x${rowHash(canonicalValues(tableDef(r.table), r)).slice(0, 15)}`),
-            );
-            c.rows++;
-            for (const ref of r.refs ?? []) {
-              if (!keys.has(`${ref.table}:${ref.key}`) && unresolved.length < 1000) {
-                unresolved.push({
-                  file: file.name,
-                  line: g.rows[0]!.line,
-                  message: `${r.table}.${ref.column} → ${ref.table} ${ref.key} not in this export`,
-                });
-              }
-            }
-          }
-        }
-        stats.set(file.name, [...(stats.get(file.name) ?? []), s]);
-      }
-    }
-  } finally {
-    await rejects.close();
-  }
-  return buildReport({
-    runId: null,
-    resumed: false,
-    opts,
-    tallies,
-    started,
-    dryStats: stats,
-    unresolved,
-    rejectsPath: rejects.path,
-  });
 }
