@@ -99,7 +99,7 @@ async function* stagedChunksInWorker(
   const worker = new Worker(bootstrap, {
     eval: true,
     workerData: job,
-    resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 48 },
+    resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 32 },
   });
   const queue: WorkerMessage[] = [];
   let wake: (() => void) | undefined;
