@@ -33,6 +33,7 @@ export const CREDITS = 2;
 /**
  * A capped heap keeps RSS flat (V8 otherwise grows lazily); the cap follows --chunk, since about
  * two chunks of parsed rows (~9 KB a row for a 70-column EC-CUBE order export) are alive at once.
+ * Node lets a --max-old-space-size in NODE_OPTIONS override this for every thread.
  */
 export function workerHeapMb(chunkRows: number): number {
   return Math.max(64, Math.ceil(32 + chunkRows * 0.012));
