@@ -1,6 +1,6 @@
 // EC-CUBE 4 (4.0–4.3) admin CSV exports: 会員CSV, 商品CSV, 受注CSV in their default column sets.
 // Columns are found by header name only, since shops can reorder and disable them
-// (店舗設定 > CSV出力項目設定). Facts: /work/shared/CART_FORMATS.md §1.
+// (店舗設定 > CSV出力項目設定). Facts: the team's shared/CART_FORMATS.md §1.
 import type { Entity, GroupResult, SourceAdapter, SourceRow } from "../core/records.ts";
 import { transformCustomers } from "./eccube4/customers.ts";
 import { transformOrder } from "./eccube4/orders.ts";

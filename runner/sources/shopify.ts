@@ -1,5 +1,5 @@
 // Shopify admin CSV exports (customers_export.csv, products_export_1.csv, orders_export_1.csv).
-// Facts relied on are in /work/shared/CART_FORMATS.md §2. Pure: no I/O.
+// Facts relied on are in the team's shared/CART_FORMATS.md §2. Pure: no I/O.
 import { Cells, type CellProblem } from "../core/cells.ts";
 import type {
   Entity,

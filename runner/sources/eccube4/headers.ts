@@ -1,6 +1,6 @@
 // Fresh-install default column sets of EC-CUBE 4.2.1+/4.3 (dtb_csv, ja), in export order.
 // The adapter matches by name and does not need these; generators and docs do.
-// Source: /work/shared/CART_FORMATS.md §1.3.
+// Source: the team's shared/CART_FORMATS.md §1.3.
 
 // prettier-ignore
 export const CUSTOMER_HEADERS: readonly string[] = [
