@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { nodeHeapMiB } from "./fargate.ts";
-import { assumeRolePolicy, policyDocument } from "./iam.ts";
+import { ECR_LOGIN, ECR_PULL_ACTIONS, logWrite, serviceRole } from "./iam.ts";
 import { type ShopIdentity, shopName, shopTags } from "./tags.ts";
 
 export const JOB_STAGES = ["transform", "import"] as const;
@@ -196,72 +196,46 @@ export class ImportBatch extends pulumi.ComponentResource {
   ) {
     const id = args.identity;
     const tags = shopTags(id);
-    const assume = assumeRolePolicy("ecs-tasks.amazonaws.com");
+    const service = "ecs-tasks.amazonaws.com";
     const objects = pulumi.interpolate`${args.bucket.arn}/${args.bucket.prefix}*`;
 
-    const execution = new aws.iam.Role(
-      `${name}-execution`,
-      { name: shopName(id, "batch-execution"), assumeRolePolicy: assume, tags },
-      { parent: this },
-    );
-    new aws.iam.RolePolicy(
-      `${name}-execution`,
-      {
-        role: execution.id,
-        policy: policyDocument([
-          // GetAuthorizationToken has no resource-level permissions; it grants no image access by itself.
-          { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-          {
-            Sid: "PullRunner",
-            Effect: "Allow",
-            Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-            Resource: args.repositoryArn,
-          },
-          {
-            Sid: "Logs",
-            Effect: "Allow",
-            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-            Resource: pulumi.interpolate`${logGroupArn}:*`,
-          },
-          { Sid: "DbSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArn },
-        ]),
-      },
-      { parent: this },
-    );
-
-    const job = new aws.iam.Role(
-      `${name}-job`,
-      { name: shopName(id, "batch-job"), assumeRolePolicy: assume, tags },
-      { parent: this },
-    );
-    new aws.iam.RolePolicy(
-      `${name}-job`,
-      {
-        role: job.id,
-        policy: policyDocument([
-          {
-            Sid: "ListShopPrefix",
-            Effect: "Allow",
-            Action: "s3:ListBucket",
-            Resource: args.bucket.arn,
-            Condition: { StringLike: { "s3:prefix": [`${args.bucket.prefix}*`] } },
-          },
-          {
-            Sid: "ShopObjects",
-            Effect: "Allow",
-            Action: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
-            Resource: objects,
-          },
-          {
-            Sid: "BucketKey",
-            Effect: "Allow",
-            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-            Resource: args.bucket.keyArn,
-          },
-        ]),
-      },
-      { parent: this },
-    );
+    const execution = serviceRole(this, `${name}-execution`, {
+      roleName: shopName(id, "batch-execution"),
+      service,
+      tags,
+      statements: [
+        ECR_LOGIN,
+        { Sid: "PullRunner", Effect: "Allow", Action: ECR_PULL_ACTIONS, Resource: args.repositoryArn },
+        logWrite(logGroupArn),
+        { Sid: "DbSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArn },
+      ],
+    });
+    const job = serviceRole(this, `${name}-job`, {
+      roleName: shopName(id, "batch-job"),
+      service,
+      tags,
+      statements: [
+        {
+          Sid: "ListShopPrefix",
+          Effect: "Allow",
+          Action: "s3:ListBucket",
+          Resource: args.bucket.arn,
+          Condition: { StringLike: { "s3:prefix": [`${args.bucket.prefix}*`] } },
+        },
+        {
+          Sid: "ShopObjects",
+          Effect: "Allow",
+          Action: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+          Resource: objects,
+        },
+        {
+          Sid: "BucketKey",
+          Effect: "Allow",
+          Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+          Resource: args.bucket.keyArn,
+        },
+      ],
+    });
     return { execution, job };
   }
 }

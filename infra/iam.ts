@@ -1,3 +1,4 @@
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface Statement {
@@ -19,4 +20,42 @@ export function assumeRolePolicy(service: string): string {
     Version: "2012-10-17",
     Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
   });
+}
+
+/** Every role here is a service role with one inline policy; role and policy share the resource name. */
+export function serviceRole(
+  parent: pulumi.Resource,
+  name: string,
+  opts: { roleName: string; service: string; tags: Record<string, string>; statements: Statement[] },
+): aws.iam.Role {
+  const role = new aws.iam.Role(
+    name,
+    { name: opts.roleName, assumeRolePolicy: assumeRolePolicy(opts.service), tags: opts.tags },
+    { parent },
+  );
+  new aws.iam.RolePolicy(name, { role: role.id, policy: policyDocument(opts.statements) }, { parent });
+  return role;
+}
+
+// GetAuthorizationToken has no resource-level permissions; it grants no image access by itself.
+export const ECR_LOGIN: Statement = {
+  Sid: "EcrLogin",
+  Effect: "Allow",
+  Action: "ecr:GetAuthorizationToken",
+  Resource: "*",
+};
+
+export const ECR_PULL_ACTIONS = [
+  "ecr:BatchGetImage",
+  "ecr:GetDownloadUrlForLayer",
+  "ecr:BatchCheckLayerAvailability",
+];
+
+export function logWrite(logGroupArn: pulumi.Input<string>): Statement {
+  return {
+    Sid: "Logs",
+    Effect: "Allow",
+    Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+    Resource: pulumi.interpolate`${logGroupArn}:*`,
+  };
 }

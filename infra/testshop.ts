@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { assumeRolePolicy, policyDocument } from "./iam.ts";
+import { ECR_LOGIN, ECR_PULL_ACTIONS, logWrite, serviceRole } from "./iam.ts";
 import type { ImageUnit } from "./registry.ts";
 import { type ShopIdentity, shopTags } from "./tags.ts";
 
@@ -168,35 +168,21 @@ export class TestShop extends pulumi.ComponentResource {
     logGroupArn: pulumi.Output<string>,
     tags: Record<string, string>,
   ): aws.iam.Role {
-    const role = new aws.iam.Role(
-      `${name}-execution`,
-      { name: `${env}-execution`, assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"), tags },
-      { parent: this },
-    );
-    new aws.iam.RolePolicy(
-      `${name}-execution`,
-      {
-        role: role.id,
-        policy: policyDocument([
-          // GetAuthorizationToken has no resource-level permissions; it grants no image access by itself.
-          { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-          {
-            Sid: "Pull",
-            Effect: "Allow",
-            Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-            Resource: SERVICES.map((s) => args.repositoryArns[s]),
-          },
-          {
-            Sid: "Logs",
-            Effect: "Allow",
-            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-            Resource: pulumi.interpolate`${logGroupArn}:*`,
-          },
-        ]),
-      },
-      { parent: this },
-    );
-    return role;
+    return serviceRole(this, `${name}-execution`, {
+      roleName: `${env}-execution`,
+      service: "ecs-tasks.amazonaws.com",
+      tags,
+      statements: [
+        ECR_LOGIN,
+        {
+          Sid: "Pull",
+          Effect: "Allow",
+          Action: ECR_PULL_ACTIONS,
+          Resource: SERVICES.map((s) => args.repositoryArns[s]),
+        },
+        logWrite(logGroupArn),
+      ],
+    });
   }
 
   private service(
@@ -299,59 +285,41 @@ export class TestShop extends pulumi.ComponentResource {
       tags: Record<string, string>;
     },
   ): aws.codebuild.Project {
-    const role = new aws.iam.Role(
-      `${name}-build`,
-      {
-        name: `${env}-build`,
-        assumeRolePolicy: assumeRolePolicy("codebuild.amazonaws.com"),
-        tags: deps.tags,
-      },
-      { parent: this },
-    );
-    new aws.iam.RolePolicy(
-      `${name}-build`,
-      {
-        role: role.id,
-        policy: policyDocument([
-          { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-          {
-            Sid: "PushShopImages",
-            Effect: "Allow",
-            Action: [
-              "ecr:BatchGetImage",
-              "ecr:GetDownloadUrlForLayer",
-              "ecr:BatchCheckLayerAvailability",
-              "ecr:InitiateLayerUpload",
-              "ecr:UploadLayerPart",
-              "ecr:CompleteLayerUpload",
-              "ecr:PutImage",
-            ],
-            Resource: BUILT_UNITS.map((u) => args.repositoryArns[u]),
-          },
-          // Task definition APIs have no resource-level permissions.
-          {
-            Sid: "TaskDefinitions",
-            Effect: "Allow",
-            Action: ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"],
-            Resource: "*",
-          },
-          {
-            Sid: "Deploy",
-            Effect: "Allow",
-            Action: ["ecs:UpdateService", "ecs:DescribeServices"],
-            Resource: deps.services.map((s) => s.id),
-          },
-          { Sid: "PassExecutionRole", Effect: "Allow", Action: "iam:PassRole", Resource: deps.execution.arn },
-          {
-            Sid: "Logs",
-            Effect: "Allow",
-            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-            Resource: pulumi.interpolate`${deps.logGroup.arn}:*`,
-          },
-        ]),
-      },
-      { parent: this },
-    );
+    const role = serviceRole(this, `${name}-build`, {
+      roleName: `${env}-build`,
+      service: "codebuild.amazonaws.com",
+      tags: deps.tags,
+      statements: [
+        ECR_LOGIN,
+        {
+          Sid: "PushShopImages",
+          Effect: "Allow",
+          Action: [
+            ...ECR_PULL_ACTIONS,
+            "ecr:InitiateLayerUpload",
+            "ecr:UploadLayerPart",
+            "ecr:CompleteLayerUpload",
+            "ecr:PutImage",
+          ],
+          Resource: BUILT_UNITS.map((u) => args.repositoryArns[u]),
+        },
+        // Task definition APIs have no resource-level permissions.
+        {
+          Sid: "TaskDefinitions",
+          Effect: "Allow",
+          Action: ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"],
+          Resource: "*",
+        },
+        {
+          Sid: "Deploy",
+          Effect: "Allow",
+          Action: ["ecs:UpdateService", "ecs:DescribeServices"],
+          Resource: deps.services.map((s) => s.id),
+        },
+        { Sid: "PassExecutionRole", Effect: "Allow", Action: "iam:PassRole", Resource: deps.execution.arn },
+        logWrite(deps.logGroup.arn),
+      ],
+    });
     return new aws.codebuild.Project(
       `${name}-build`,
       {
