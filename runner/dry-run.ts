@@ -4,7 +4,7 @@ import { newTally, preparedChunks, type FileTally } from "./chunk-source.ts";
 import { canonicalValues, rowHash } from "./core/canonical.ts";
 import { DEFAULTS, type ClassifiedFile, type ImportOptions } from "./job.ts";
 import { buildReport, type ImportReport } from "./report.ts";
-import type { ChunkStats } from "./sink/chunk-writer.ts";
+import { emptyStats, type ChunkStats } from "./sink/chunk-writer.ts";
 import { RejectsFile } from "./sink/rejects-file.ts";
 import { tableDef } from "./schema/tables.ts";
 
@@ -36,14 +36,7 @@ export async function dryRun(
         ...scan,
         limits: { rows: opts.chunkRows, bytes: DEFAULTS.chunkBytes },
       })) {
-        const s: ChunkStats = {
-          read: chunk.read,
-          loaded: 0,
-          skipped: 0,
-          rejected: chunk.rejects.length,
-          tables: {},
-          checksums: {},
-        };
+        const s = emptyStats(chunk);
         await rejects.write(chunk.rejects);
         for (const g of chunk.groups) {
           s.loaded += g.loaded;

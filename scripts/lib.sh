@@ -27,3 +27,24 @@ wait_for() { # wait_for SECONDS CMD...
     sleep 0.2
   done
 }
+
+# An instance's state file: its own NAME=value lines (the URL clients use) plus where it lives.
+# Prints the file, which is what `start` prints for its caller.
+write_state() { # write_state STATE PID DIR LINE...
+  local state="$1" pid="$2" dir="$3"; shift 3
+  { printf '%s\n' "$@"; printf 'IKOU_PID=%s\nIKOU_DIR=%s\nIKOU_STATE=%s\n' "$pid" "$dir" "$state"; } >"$state"
+  cat "$state"
+}
+
+# Stops the instance a state file names and removes its directory (a datadir, logs) and the file.
+stop_instance() { # stop_instance STATE WHAT
+  local state="${1:-}" what="$2"
+  [ -n "$state" ] && [ -f "$state" ] || { echo "stop: no $what state file given (or it is gone)" >&2; exit 1; }
+  local pid dir
+  pid="$(sed -n 's/^IKOU_PID=//p' "$state")"
+  dir="$(sed -n 's/^IKOU_DIR=//p' "$state")"
+  kill "$pid" 2>/dev/null || true
+  wait_for 30 bash -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null || true
+  rm -rf "$dir" "$state"
+  echo "stopped $what pid $pid, removed $dir" >&2
+}

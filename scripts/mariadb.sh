@@ -2,7 +2,7 @@
 # Throwaway MariaDB: own datadir, own loopback port, local_infile on, no systemd.
 #   scripts/mariadb.sh start   -> prints MYSQL_URL=... and NAME=value lines for the instance
 #   scripts/mariadb.sh stop [instance-file]  -> stops it and removes its datadir
-# Each start makes a new instance; its state file (printed as IKOU_MARIADB_STATE) is what stop takes.
+# Each start makes a new instance; its state file (printed as IKOU_STATE) is what stop takes.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -28,26 +28,11 @@ start() {
     echo "mariadb did not start on port $port; last log lines:" >&2; tail -20 "$datadir/error.log" >&2; exit 1
   fi
   mariadb --no-defaults -uroot -h127.0.0.1 -P"$port" -e "CREATE DATABASE ikou CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-  cat >"$state" <<STATE
-MYSQL_URL=mysql://root@127.0.0.1:$port/ikou
-IKOU_MARIADB_PID=$pid
-IKOU_MARIADB_DATADIR=$datadir
-IKOU_MARIADB_STATE=$state
-STATE
   echo "started mariadb $(mariadbd --version | awk '{print $3}') pid $pid port $port datadir $datadir" >&2
-  cat "$state"
+  write_state "$state" "$pid" "$datadir" "MYSQL_URL=mysql://root@127.0.0.1:$port/ikou"
 }
 
-stop() {
-  local state="${1:-}"
-  [ -n "$state" ] && [ -f "$state" ] || { echo "stop: no instance state file given (or it is gone)" >&2; exit 1; }
-  # shellcheck disable=SC1090
-  source "$state"
-  kill "$IKOU_MARIADB_PID" 2>/dev/null || true
-  wait_for 30 bash -c "! kill -0 $IKOU_MARIADB_PID" || kill -9 "$IKOU_MARIADB_PID" 2>/dev/null || true
-  rm -rf "$IKOU_MARIADB_DATADIR" "$state"
-  echo "stopped mariadb pid $IKOU_MARIADB_PID, removed $IKOU_MARIADB_DATADIR" >&2
-}
+stop() { stop_instance "${1:-}" mariadb; }
 
 case "${1:-}" in
   start) start ;;

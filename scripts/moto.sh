@@ -29,25 +29,11 @@ start() {
   pid=$!
   wait_for 60 curl -sf "http://127.0.0.1:$port/moto-api/" || {
     echo "moto did not start on port $port:" >&2; tail -20 "$dir/moto.log" >&2; exit 1; }
-  cat >"$state" <<STATE
-AWS_ENDPOINT_URL=http://127.0.0.1:$port
-IKOU_MOTO_PID=$pid
-IKOU_MOTO_DIR=$dir
-IKOU_MOTO_STATE=$state
-STATE
   echo "started moto $MOTO_VERSION pid $pid on http://127.0.0.1:$port" >&2
-  cat "$state"
+  write_state "$state" "$pid" "$dir" "AWS_ENDPOINT_URL=http://127.0.0.1:$port"
 }
 
-stop() {
-  local state="${1:-}"
-  [ -n "$state" ] && [ -f "$state" ] || { echo "stop: no instance state file given (or it is gone)" >&2; exit 1; }
-  # shellcheck disable=SC1090
-  source "$state"
-  kill "$IKOU_MOTO_PID" 2>/dev/null || true
-  rm -rf "$IKOU_MOTO_DIR" "$state"
-  echo "stopped moto pid $IKOU_MOTO_PID" >&2
-}
+stop() { stop_instance "${1:-}" moto; }
 
 case "${1:-}" in
   install) install ;;

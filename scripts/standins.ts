@@ -43,7 +43,7 @@ export async function startStandIns(want: {
   if (db) {
     const e = parseEnvLines(db);
     Object.assign(env, { MYSQL_URL: e.MYSQL_URL! });
-    stops.push(() => script("mariadb.sh", "stop", e.IKOU_MARIADB_STATE!));
+    stops.push(() => script("mariadb.sh", "stop", e.IKOU_STATE!));
   }
   if (moto) {
     const e = parseEnvLines(moto);
@@ -54,7 +54,7 @@ export async function startStandIns(want: {
       AWS_SECRET_ACCESS_KEY: "moto",
       AWS_REGION: "ap-northeast-1",
     });
-    stops.push(() => script("moto.sh", "stop", e.IKOU_MOTO_STATE!));
+    stops.push(() => script("moto.sh", "stop", e.IKOU_STATE!));
   }
   if (pulumiBin?.trim()) env.IKOU_PULUMI_BIN = pulumiBin.trim();
   return { env, stop: async () => void (await Promise.allSettled(stops.map((s) => s()))) };

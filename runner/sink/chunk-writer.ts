@@ -32,6 +32,18 @@ export interface ChunkStats {
   checksums: Partial<Record<TableName, { sum: string; rows: number }>>;
 }
 
+/** Before any group is counted: the rows read, and the rejects the source adapter already made. */
+export function emptyStats(chunk: { read: number; rejects: readonly Reject[] }): ChunkStats {
+  return {
+    read: chunk.read,
+    loaded: 0,
+    skipped: 0,
+    rejected: chunk.rejects.length,
+    tables: {},
+    checksums: {},
+  };
+}
+
 interface Classified {
   counts: TableCounts;
   checksum: { sum: string; rows: number };
@@ -196,14 +208,7 @@ export class ChunkWriter {
 
   private async merge(chunk: StagedChunk, states: GroupState[]): Promise<ChunkStats> {
     const classified = await this.classifyAll(chunk, states);
-    const stats: ChunkStats = {
-      read: chunk.read,
-      loaded: 0,
-      skipped: 0,
-      rejected: chunk.rejects.length,
-      tables: {},
-      checksums: {},
-    };
+    const stats = emptyStats(chunk);
     for (const s of states) {
       if (s.rejected) stats.rejected += s.rejected.length;
       else if (!s.group.rejected) {
