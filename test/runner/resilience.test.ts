@@ -122,5 +122,15 @@ describe("resilience of ikou import", () => {
       expect(ra.totals[k] + rb.totals[k]).toBe(cleanReport.totals[k]);
     }
     expect(await sumsOf(db)).toEqual(cleanSums);
+    // A customer and their orders share a shard, and every order finds its customer.
+    const split = await db.query<{ n: number }[]>(
+      `SELECT COUNT(*) AS n FROM orders o JOIN customers c ON c.source_system = o.source_system AND c.source_id = o.customer_key
+       WHERE o.shard_hash % 2 <> c.shard_hash % 2 OR o.customer_id <> c.id OR o.customer_id IS NULL`,
+    );
+    expect(Number(split[0]!.n)).toBe(0);
+    const linked = await db.query<{ n: number }[]>(
+      "SELECT COUNT(*) AS n FROM orders WHERE customer_id IS NOT NULL",
+    );
+    expect(Number(linked[0]!.n)).toBeGreaterThan(0);
   });
 });
