@@ -103,8 +103,8 @@ describe("ImportBatch", () => {
       Object.fromEntries(
         (container(stage)["environment"] as { name: string; value: string }[]).map((e) => [e.name, e.value]),
       );
-    expect(env("import")["NODE_OPTIONS"]).toBe("--max-old-space-size=6144");
-    expect(env("transform")["NODE_OPTIONS"]).toBe("--max-old-space-size=3072");
+    expect(env("import")["NODE_OPTIONS"]).toBe("--max-old-space-size=512");
+    expect(env("transform")["NODE_OPTIONS"]).toBe("--max-old-space-size=512");
     // What the runner reads when Batch starts `ikou import` with no arguments (runner/cli.ts).
     expect(env("import")).toMatchObject({
       IKOU_SOURCE: "eccube4",

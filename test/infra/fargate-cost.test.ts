@@ -25,8 +25,8 @@ describe("Fargate sizes", () => {
     expect(fargateSizeProblem(vcpu, mem)?.field).toBe(field);
   });
 
-  it("leaves a quarter of the task memory outside the V8 heap", () => {
-    expect(nodeHeapMiB(8192)).toBe(6144);
+  it("caps the V8 heap at the runner's flat need, and leaves small tasks a quarter outside it", () => {
+    expect(nodeHeapMiB(8192)).toBe(512);
     expect(nodeHeapMiB(512)).toBe(384);
   });
 });
