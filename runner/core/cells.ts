@@ -1,6 +1,6 @@
 // Typed reads of a SourceRow's cells. Every read either yields a canonical value (the exact
 // text MySQL stores, so source and target checksums agree) or records a problem naming the field.
-import type { SourceRow, Value } from "./records.ts";
+import type { SourceRow } from "./records.ts";
 
 export interface CellProblem {
   field: string;
@@ -125,5 +125,3 @@ export class Cells {
     return formatUtc(ms, false);
   }
 }
-
-export type Row = Record<string, Value>;

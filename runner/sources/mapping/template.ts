@@ -62,7 +62,3 @@ export function renderTemplate(t: Template, row: SourceRow): Rendered {
   }
   return { value, emptyHeader };
 }
-
-export function templateHeaders(t: Template): string[] {
-  return t.parts.flatMap((p) => ("header" in p ? [p.header] : []));
-}
