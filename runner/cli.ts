@@ -68,11 +68,16 @@ export function databaseFromEnv(env: NodeJS.ProcessEnv = process.env): string | 
   return `mysql://${auth}@${host}:${port}/${encodeURIComponent(name)}`;
 }
 
-/** Reports go next to the exports in the shop's bucket when there is one, else under ./out. */
-function outFromEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (!env.IKOU_BUCKET) return path.join("out", name);
+/** s3://$IKOU_BUCKET/$IKOU_PREFIX/<area>/ — the shop's part of the migration bucket (infra/storage.ts). */
+function shopArea(area: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!env.IKOU_BUCKET) return undefined;
   const prefix = (env.IKOU_PREFIX ?? "").replace(/^\/+|\/+$/g, "");
-  return `s3://${env.IKOU_BUCKET}/${prefix ? `${prefix}/` : ""}reports/${name}/`;
+  return `s3://${env.IKOU_BUCKET}/${prefix ? `${prefix}/` : ""}${area}/`;
+}
+
+/** Reports go next to the exports in the shop's bucket when there is one, else under ./out. */
+function outFromEnv(name: string): string {
+  return shopArea(`reports/${name}`) ?? path.join("out", name);
 }
 
 /** Uploads rejects and report; the report names where they went, not the container's temp dir. */
@@ -83,12 +88,6 @@ async function publish(report: ImportReport, target: string): Promise<void> {
   report.reportFile = `${target.replace(/\/?$/, "/")}report.json`;
   await writeFile(local, JSON.stringify(report, null, 2));
   await publishFiles([local], target);
-}
-
-function inputFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (!env.IKOU_BUCKET) return undefined;
-  const prefix = (env.IKOU_PREFIX ?? "").replace(/^\/+|\/+$/g, "");
-  return `s3://${env.IKOU_BUCKET}/${prefix ? `${prefix}/` : ""}raw/`;
 }
 
 function positiveInt(name: string, text: string | undefined, fallback: number): number {
@@ -138,7 +137,7 @@ function parseImportArgs(args: string[]) {
 async function importCommand(args: string[]): Promise<number> {
   const values = parseImportArgs(args);
   values.source ??= process.env.IKOU_SOURCE;
-  values.input ??= inputFromEnv();
+  values.input ??= shopArea("raw");
   if (!values.source || !values.input) throw new UsageError("--source and --input are required");
   const shard = parseShard(values.shard);
   const adapter = await resolveSource(values.source);

@@ -1,18 +1,23 @@
 // Group-level bookkeeping shared by the source adapters: a group loads whole or not at all,
 // and every row is accounted for exactly once (loaded + skipped + rejects === rows).
-import type { CellProblem } from "./cells.ts";
-import type { Finding, GroupResult, Reject, SourceRow, TargetRecord } from "./records.ts";
+import type { Finding, GroupResult, Reject, RowRef, TargetRecord } from "./records.ts";
 
-export function describeProblems(problems: readonly CellProblem[]): string {
-  return problems.map((p) => `${p.field}: ${p.reason}`).join("; ");
+/** A cell's problem, or with no field one of the whole record (unparseable, refused by MySQL). */
+export interface RowProblem {
+  field: string | null;
+  reason: string;
 }
 
-export function rejectRow(row: SourceRow, field: string | null, reason: string): Reject {
+export function describeProblems(problems: readonly RowProblem[]): string {
+  return problems.map((p) => (p.field === null ? p.reason : `${p.field}: ${p.reason}`)).join("; ");
+}
+
+export function rejectRow(row: RowRef, field: string | null, reason: string): Reject {
   return { file: row.file, line: row.line, offset: row.offset, field, reason, raw: row.raw };
 }
 
 /** One reject per row, naming every bad field of that row; `field` is the first. */
-export function rowReject(row: SourceRow, problems: readonly CellProblem[]): Reject {
+export function rowReject(row: RowRef, problems: readonly RowProblem[]): Reject {
   return rejectRow(row, problems[0]?.field ?? null, describeProblems(problems));
 }
 
@@ -24,14 +29,16 @@ export function rowReject(row: SourceRow, problems: readonly CellProblem[]): Rej
  */
 export function rejectGroup(
   what: string,
-  rows: readonly SourceRow[],
-  problems: readonly (readonly CellProblem[])[],
+  rows: readonly RowRef[],
+  problems: readonly (readonly RowProblem[])[],
 ): GroupResult {
   const firstBad = rows.findIndex((_, i) => (problems[i] ?? []).length > 0);
   const culprit = rows[firstBad];
-  const cause = culprit
-    ? `line ${culprit.line} field ${describeProblems(problems[firstBad]!.slice(0, 1))}`
-    : "invalid group";
+  const first = problems[firstBad]?.[0];
+  const cause =
+    culprit && first
+      ? `line ${culprit.line}${first.field === null ? "" : " field"} ${describeProblems([first])}`
+      : "invalid group";
   const rejects = rows.map((row, i) => {
     const own = problems[i] ?? [];
     return own.length > 0 ? rowReject(row, own) : rejectRow(row, null, `${what} rejected: ${cause}`);
@@ -39,7 +46,23 @@ export function rejectGroup(
   return { records: [], rejects, findings: [], skipped: 0, loaded: 0 };
 }
 
-export function hasProblems(problems: readonly (readonly CellProblem[])[]): boolean {
+/** The same, when one row's one problem condemns the group (found while reading or loading). */
+export function rejectGroupFor(
+  what: string,
+  rows: readonly RowRef[],
+  culprit: RowRef,
+  problem: RowProblem,
+): Reject[] {
+  const { rejects } = rejectGroup(
+    what,
+    rows,
+    rows.map((row) => (row === culprit ? [problem] : [])),
+  );
+  // The culprit's reason stands alone: `field` already names the cell.
+  return rejects.map((r, i) => (rows[i] === culprit ? rejectRow(culprit, problem.field, problem.reason) : r));
+}
+
+export function hasProblems(problems: readonly (readonly RowProblem[])[]): boolean {
   return problems.some((p) => p.length > 0);
 }
 

@@ -1,6 +1,7 @@
 // A chunk of row groups → target records, rejects and findings, through a source adapter. Pure.
 import type { Chunk, RowGroup } from "./chunks.ts";
 import type { Entity, Finding, Reject, SourceAdapter, SourceRow, TargetRecord } from "./records.ts";
+import { rejectGroupFor } from "./group-results.ts";
 import { shardHash } from "./shard.ts";
 
 export interface PreparedGroup {
@@ -24,33 +25,11 @@ export interface PreparedChunk {
   read: number;
 }
 
-/** What a reject needs of a source row; travels between threads without the parsed cells. */
-export type RowRef = Pick<SourceRow, "file" | "line" | "offset" | "raw">;
-
-/** Every row of a group becomes a reject: the culprit with its reason, the rest pointing at it. */
-export function rejectGroupRows(
-  entity: Entity,
-  group: { key: string; rows: readonly RowRef[] },
-  culprit: RowRef,
-  field: string | null,
-  reason: string,
-): Reject[] {
-  const where = `line ${culprit.line}${field ? ` field ${field}` : ""}`;
-  return group.rows.map((row) => ({
-    file: row.file,
-    line: row.line,
-    offset: row.offset,
-    field: row === culprit ? field : null,
-    reason: row === culprit ? reason : `${entity} ${group.key} rejected with its ${where}: ${reason}`,
-    raw: row.raw,
-  }));
-}
-
 function readProblems(entity: Entity, group: RowGroup): Reject[] | undefined {
   const first = group.rows.find((r) => group.problems.has(r.ordinal));
   if (!first) return undefined;
   const problem = group.problems.get(first.ordinal)!;
-  return rejectGroupRows(entity, group, first, problem.field, problem.reason);
+  return rejectGroupFor(`${entity} ${group.key}`, group.rows, first, problem);
 }
 
 export function prepareChunk(adapter: SourceAdapter, entity: Entity, chunk: Chunk): PreparedChunk {

@@ -23,6 +23,9 @@ export interface SourceRow {
   fields: Record<string, string>;
 }
 
+/** What a reject needs of a source row; travels between threads without the parsed cells. */
+export type RowRef = Pick<SourceRow, "file" | "line" | "offset" | "raw">;
+
 /** A reference from one target row to another, resolved through id_map at merge time. */
 export interface TargetRef {
   /** Column that receives the referenced row's target id, e.g. `customer_id`. */

@@ -54,10 +54,15 @@ async function listLocal(location: string): Promise<InputFile[]> {
   );
 }
 
+/** s3://bucket/prefix → its parts; `what` names the option in the error (`input`, `--out`). */
+export function parseS3Url(url: string, what: string): { bucket: string; prefix: string } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (!m) throw new Error(`${what} ${url}: expected s3://bucket/prefix`);
+  return { bucket: m[1]!, prefix: m[2]! };
+}
+
 async function listS3(location: string): Promise<InputFile[]> {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(location);
-  if (!m) throw new Error(`input ${location}: expected s3://bucket/prefix`);
-  const [, bucket, prefix] = m as unknown as [string, string, string];
+  const { bucket, prefix } = parseS3Url(location, "input");
   const s3 = await s3Client();
   const { GetObjectCommand, ListObjectsV2Command } = await s3Sdk();
   const files: InputFile[] = [];

@@ -2,7 +2,7 @@
 // ends, so an s3:// --out uploads the files the run wrote locally.
 import { createReadStream } from "node:fs";
 import path from "node:path";
-import { s3Client } from "../input/location.ts";
+import { parseS3Url, s3Client } from "../input/location.ts";
 
 export function isS3(location: string): boolean {
   return location.startsWith("s3://");
@@ -10,10 +10,8 @@ export function isS3(location: string): boolean {
 
 /** Uploads files (streamed, multipart when large) under s3://bucket/prefix/; returns their URLs. */
 export async function publishFiles(files: readonly string[], target: string): Promise<string[]> {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(target);
-  if (!m) throw new Error(`--out ${target}: expected s3://bucket/prefix`);
-  const bucket = m[1]!;
-  const prefix = m[2]!.replace(/\/?$/, "/").replace(/^\/$/, "");
+  const { bucket, prefix: raw } = parseS3Url(target, "--out");
+  const prefix = raw.replace(/\/?$/, "/").replace(/^\/$/, "");
   const { Upload } = await import("@aws-sdk/lib-storage");
   const client = await s3Client();
   const urls: string[] = [];

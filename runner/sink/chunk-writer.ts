@@ -3,11 +3,11 @@
 // checkpoint. Either all of it commits or none of it does, so a killed run resumes cleanly.
 import type { Connection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import { refKeyColumn } from "../core/canonical.ts";
-import { rejectGroupRows } from "../core/prepare.ts";
+import { rejectGroupFor } from "../core/group-results.ts";
 import type { Reject, TableName } from "../core/records.ts";
 import { log } from "../log.ts";
 import { TABLES, type TableDef } from "../schema/tables.ts";
-import type { StagedChunk, StagedGroup } from "./stage-plan.ts";
+import { conflictRejects, type StagedChunk, type StagedGroup } from "./stage-plan.ts";
 import { clearStaging, loadStaging, stagingColumns, stagingName } from "./staging.ts";
 
 const MAX_ATTEMPTS = 8;
@@ -121,13 +121,10 @@ export class ChunkWriter {
     for (const w of warned) {
       const s = states[w.grp];
       if (!s || s.rejected) continue;
-      s.rejected = rejectGroupRows(
-        chunk.entity,
-        s.group,
-        s.group.rows[0]!,
-        null,
-        `MySQL refused a value: ${w.message}`,
-      );
+      s.rejected = rejectGroupFor(`${chunk.entity} ${s.group.key}`, s.group.rows, s.group.rows[0]!, {
+        field: null,
+        reason: `MySQL refused a value: ${w.message}`,
+      });
       groups.add(w.grp);
     }
     await this.unstage([...groups]);
@@ -192,7 +189,13 @@ export class ChunkWriter {
       for (const r of rows) {
         const s = states[Number(r.grp)]!;
         if (s.rejected) continue;
-        s.rejected = conflict(chunk, s.group, table, String(r.source_id), Number(r.source_line));
+        s.rejected = conflictRejects(
+          chunk.entity,
+          s.group,
+          table,
+          String(r.source_id),
+          Number(r.source_line),
+        );
         bad.add(Number(r.grp));
       }
     }
@@ -325,22 +328,6 @@ class LaneRaceError extends Error {
 
 function tableOf(name: TableName): TableDef {
   return TABLES.find((t) => t.name === name)!;
-}
-
-function conflict(
-  chunk: StagedChunk,
-  group: StagedGroup,
-  table: TableName,
-  sourceId: string,
-  firstLine: number,
-): Reject[] {
-  return rejectGroupRows(
-    chunk.entity,
-    group,
-    group.rows[0]!,
-    null,
-    `conflicting duplicate: ${table} source id ${sourceId} was already loaded from line ${firstLine} with different values`,
-  );
 }
 
 function* batches<T>(items: readonly T[], size: number): Generator<T[]> {

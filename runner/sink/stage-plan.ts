@@ -2,8 +2,9 @@
 // payload line's group, plus the rows a later reject may need. Pure and cheap to move between
 // threads: the parse worker builds it, the writer on the main thread only ships it.
 import { canonicalValues, rowHash } from "../core/canonical.ts";
-import { rejectGroupRows, type PreparedChunk, type RowRef } from "../core/prepare.ts";
-import type { Entity, Finding, Reject, TableName, Value } from "../core/records.ts";
+import { rejectGroupFor } from "../core/group-results.ts";
+import type { PreparedChunk } from "../core/prepare.ts";
+import type { Entity, Finding, Reject, RowRef, TableName, Value } from "../core/records.ts";
 import { tableDef } from "../schema/tables.ts";
 
 export interface StagedGroup {
@@ -48,6 +49,20 @@ function tsvLine(values: readonly Value[]): string {
   return values.map(tsvField).join("\t") + "\n";
 }
 
+/** A source id loaded twice with different content: the group holding the later copy is rejected. */
+export function conflictRejects(
+  entity: Entity,
+  group: { key: string; rows: readonly RowRef[] },
+  table: TableName,
+  sourceId: string,
+  firstLine: number,
+): Reject[] {
+  return rejectGroupFor(`${entity} ${group.key}`, group.rows, group.rows[0]!, {
+    field: null,
+    reason: `conflicting duplicate: ${table} source id ${sourceId} was already loaded from line ${firstLine} with different values`,
+  });
+}
+
 export function stageChunk(chunk: PreparedChunk): StagedChunk {
   const out: StagedChunk = {
     file: chunk.file,
@@ -75,12 +90,12 @@ export function stageChunk(chunk: PreparedChunk): StagedChunk {
       const key = `${record.table}\0${record.sourceId}`;
       const first = seen.get(key);
       if (first && first.hash !== hash) {
-        conflict = rejectGroupRows(
+        conflict = conflictRejects(
           chunk.entity,
           { key: group.key, rows },
-          rows[0]!,
-          null,
-          `conflicting duplicate: ${record.table} source id ${record.sourceId} was already loaded from line ${first.line} with different values`,
+          record.table,
+          record.sourceId,
+          first.line,
         );
         break;
       }
