@@ -59,8 +59,12 @@ export class Cells {
     // Shopify prefixes zips, phones and ids with ' so spreadsheets keep leading zeros.
     if (opts.stripApostrophe && v.startsWith("'")) v = v.slice(1);
     if (v === "") return opts.required ? this.fail(field, "required value is empty") : null;
-    // Never truncate: a value that does not fit is a reject, not a silent loss.
-    if ([...v].length > max) return this.fail(field, `longer than ${max} characters (${[...v].length})`);
+    // Never truncate: a value that does not fit is a reject, not a silent loss. UTF-16 length
+    // bounds the code-point count from above, so most values need no count at all.
+    if (v.length > max) {
+      const chars = [...v].length;
+      if (chars > max) return this.fail(field, `longer than ${max} characters (${chars})`);
+    }
     return v;
   }
 

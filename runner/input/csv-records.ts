@@ -1,9 +1,14 @@
-// Bytes → SourceRows: iconv-lite decodes the stream, csv-parse splits it (RFC 4180), and each
-// record keeps its line, byte offset and raw text so a reject can point at it exactly.
-import { parse, type CsvError } from "csv-parse";
+// Bytes → SourceRows. A byte scan (record-scan.ts) cuts what was read at the last complete
+// record, so every block decodes and parses on its own: iconv-lite decodes it, Papa Parse splits
+// its cells (RFC 4180), and each record keeps its line, byte offset and raw text so a reject can
+// point at it exactly. Papa Parse, not csv-parse: on a 96,509-row, 70-column CP932 export it
+// parsed in 0.97 s against csv-parse's 2.3 s (3.3 s with the `raw` option this needs), and the
+// parse was what bounded the import. Their records were identical.
 import iconv from "iconv-lite";
+import Papa from "papaparse";
 import type { Readable } from "node:stream";
 import type { SourceRow } from "../core/records.ts";
+import { newScanState, scanRecordEnds } from "./record-scan.ts";
 
 export interface EncodingIssue {
   line: number;
@@ -40,18 +45,10 @@ export function uniqueHeaders(headers: readonly string[]): string[] {
   });
 }
 
-/** Bytes a decoded string took in the source: CP932 is 1 byte for ASCII and half-width kana, else 2. */
-function byteLength(text: string, encoding: "cp932" | "utf8"): number {
-  if (encoding === "utf8") return Buffer.byteLength(text, "utf8");
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    n += c < 0x80 || (c >= 0xff61 && c <= 0xff9f) ? 1 : 2;
-  }
-  return n;
-}
-
 const REPLACEMENT = "\uFFFD";
+/** A record that grows past this without closing its quotes is reported, not buffered forever. */
+const MAX_RECORD_BYTES = 16 << 20;
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /** Cells by header, built by a constructor generated per header list: every row shares one shape. */
 function rowFieldsFactory(headers: readonly string[]): (record: readonly string[]) => Record<string, string> {
@@ -60,16 +57,6 @@ function rowFieldsFactory(headers: readonly string[]): (record: readonly string[
   return (record) => new Fields(record);
 }
 
-const countNewlines = (text: string) => {
-  let n = 0;
-  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) n++;
-  return n;
-};
-
-/**
- * Yields what the parser has ready as one array: one await per batch instead of per record,
- * which matters at hundreds of thousands of records a second.
- */
 /** Where a reader starts when it does not start at the top of the file (see input/split.ts). */
 export interface ReadStart {
   headers: string[];
@@ -79,6 +66,28 @@ export interface ReadStart {
   offset: number;
 }
 
+/** A record's text without its line ending. */
+const chomp = (text: string) =>
+  text.endsWith("\r\n") ? text.slice(0, -2) : text.endsWith("\n") ? text.slice(0, -1) : text;
+
+/** Cells of one block of whole records, one array per record, or why a record would not parse. */
+function parseCells(records: readonly string[], newline: "\n" | "\r\n"): (string[] | string)[] {
+  const parse = (text: string) => Papa.parse<string[]>(text, { delimiter: ",", quoteChar: '"', newline });
+  const whole = parse(records.join(newline));
+  if (whole.data.length === records.length && whole.errors.length === 0) return whole.data;
+  // A broken quote makes Papa and the byte scan disagree on where records end: parse one by one.
+  return records.map((text) => {
+    const one = parse(text);
+    if (one.errors.length) return `${one.errors[0]!.code}: ${one.errors[0]!.message}`;
+    if (one.data.length !== 1) return "a quote inside an unquoted field";
+    return one.data[0]!;
+  });
+}
+
+/**
+ * Yields the records of one read as one array: one await per block of records instead of per
+ * record, which matters at hundreds of thousands of records a second.
+ */
 export async function* readCsvBatches(
   input: Readable,
   file: string,
@@ -86,94 +95,112 @@ export async function* readCsvBatches(
   stats: ReadStats,
   start?: ReadStart,
 ): AsyncGenerator<CsvItem[]> {
-  const decoded = input.pipe(iconv.decodeStream(encoding === "cp932" ? "cp932" : "utf8"));
-  // skip_records_with_error: a broken record arrives as a 'skip' event carrying its raw text,
-  // instead of an error that would discard the records parsed before it.
-  const parser = decoded.pipe(
-    parse({ raw: true, bom: true, relax_column_count: true, skip_records_with_error: true }),
-  );
-  input.on("error", (err) => parser.destroy(err));
-  const skipped: CsvError[] = [];
-  parser.on("skip", (err: CsvError) => skipped.push(err));
   let headers: string[] | undefined = start?.headers;
   let fieldsOf = headers ? rowFieldsFactory(headers) : undefined;
-  let lastLine = start ? start.line - 1 : 0;
+  let line = start?.line ?? 1;
   let offset = start?.offset ?? 0;
   let ordinal = start?.ordinal ?? 0;
-  const malformed = (err: CsvError): CsvItem => {
-    const raw = String((err as unknown as { raw?: string }).raw ?? "");
-    const line = lastLine + 1;
-    const row: SourceRow = {
-      file,
-      line,
-      offset,
-      ordinal: ordinal++,
-      raw: raw.replace(/\r?\n$/, ""),
-      fields: {},
-    };
-    lastLine = Number(err.lines);
-    offset += byteLength(raw, encoding);
-    stats.malformed.push({ line, offset: row.offset, detail: err.message });
+  let newline: "\n" | "\r\n" | undefined;
+  const decode = (bytes: Buffer) => iconv.decode(bytes, encoding, { stripBOM: false });
+
+  const malformed = (text: string, bytes: number, detail: string): CsvItem => {
+    const row: SourceRow = { file, line, offset, ordinal: ordinal++, raw: chomp(text), fields: {} };
+    stats.malformed.push({ line, offset, detail });
+    line += text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
+    offset += bytes;
     return {
       kind: "row",
       row,
-      problem: { field: null, reason: `malformed CSV: ${err.message}`, malformed: true },
+      problem: { field: null, reason: `malformed CSV: ${detail}`, malformed: true },
     };
   };
-  const record = (item: { record: string[]; raw: string }): CsvItem => {
-    const line = lastLine + 1;
-    lastLine += countNewlines(item.raw);
-    const recordOffset = offset;
-    offset += byteLength(item.raw, encoding);
-    if (!headers) {
-      headers = uniqueHeaders(item.record.map((h) => h.trim()));
-      fieldsOf = rowFieldsFactory(headers);
-      return { kind: "header", headers };
-    }
-    const raw = item.raw.endsWith("\n") ? item.raw.slice(0, item.raw.endsWith("\r\n") ? -2 : -1) : item.raw;
-    const row: SourceRow = {
-      file,
-      line,
-      offset: recordOffset,
-      ordinal: ordinal++,
-      raw,
-      fields: fieldsOf!(item.record),
-    };
-    return { kind: "row", row, problem: recordProblem(stats, row, headers, item.record.length) };
-  };
-  let ended = false;
-  parser.once("end", () => (ended = true));
-  for (;;) {
-    const batch: CsvItem[] = [];
-    let item: { record: string[]; raw: string } | null;
-    while ((item = parser.read()) !== null) {
-      for (const err of skipped.splice(0)) batch.push(malformed(err));
-      batch.push(record(item));
-    }
-    for (const err of skipped.splice(0)) batch.push(malformed(err));
-    if (batch.length) yield batch;
-    else if (ended || parser.readableEnded) return;
-    else await waitReadable(parser);
-  }
-}
 
-function waitReadable(stream: Readable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      stream.off("readable", done);
-      stream.off("end", done);
-      stream.off("error", fail);
-      resolve();
-    };
-    const fail = (err: Error) => {
-      stream.off("readable", done);
-      stream.off("end", done);
-      reject(err);
-    };
-    stream.once("readable", done);
-    stream.once("end", done);
-    stream.once("error", fail);
-  });
+  /** A block of whole records: bytes [0, ends[last]) of `bytes`. */
+  const block = (bytes: Buffer, ends: readonly number[], innerLines: readonly number[]): CsvItem[] => {
+    const text = decode(bytes.subarray(0, ends[ends.length - 1]));
+    const textEnds = scanRecordEnds(text, 0, newScanState()).ends;
+    if (text.length && !text.endsWith("\n")) textEnds.push(text.length);
+    if (textEnds.length !== ends.length)
+      throw new Error(`${file} line ${line}: decoded text and bytes disagree on record boundaries`);
+    const records = textEnds.map((end, k) => chomp(text.slice(k ? textEnds[k - 1] : 0, end)));
+    newline ??= text.slice(0, textEnds[0]).endsWith("\r\n") ? "\r\n" : "\n";
+    const cells = parseCells(records, newline);
+    const items: CsvItem[] = [];
+    for (let k = 0; k < records.length; k++) {
+      const recordBytes = ends[k]! - (k ? ends[k - 1]! : 0);
+      const record = cells[k]!;
+      if (typeof record === "string") {
+        items.push(malformed(records[k]!, recordBytes, record));
+        continue;
+      }
+      const recordLine = line;
+      const recordOffset = offset;
+      line += 1 + innerLines[k]!;
+      offset += recordBytes;
+      if (!headers) {
+        headers = uniqueHeaders(record.map((h) => h.trim()));
+        fieldsOf = rowFieldsFactory(headers);
+        items.push({ kind: "header", headers });
+        continue;
+      }
+      const row: SourceRow = {
+        file,
+        line: recordLine,
+        offset: recordOffset,
+        ordinal: ordinal++,
+        raw: records[k]!,
+        fields: fieldsOf!(record),
+      };
+      items.push({ kind: "row", row, problem: recordProblem(stats, row, headers, record.length) });
+    }
+    return items;
+  };
+
+  let pending: Buffer = Buffer.alloc(0);
+  let scanned = 0;
+  let state = newScanState();
+  let first = !start;
+  for await (const read of input as AsyncIterable<Uint8Array>) {
+    // The S3 SDK's body may yield plain Uint8Arrays; the scan needs Buffer's indexOf(string).
+    const data = Buffer.isBuffer(read) ? read : Buffer.from(read.buffer, read.byteOffset, read.byteLength);
+    pending = pending.length ? Buffer.concat([pending, data]) : data;
+    if (first && pending.length >= UTF8_BOM.length) {
+      first = false;
+      if (pending.subarray(0, 3).equals(UTF8_BOM)) {
+        pending = pending.subarray(3);
+        offset += 3;
+      }
+    }
+    const { ends, innerLines } = scanRecordEnds(pending, scanned, state);
+    if (ends.length) {
+      const cut = ends[ends.length - 1]!;
+      yield block(pending, ends, innerLines);
+      pending = pending.subarray(cut);
+    }
+    scanned = pending.length;
+    if (pending.length > MAX_RECORD_BYTES) {
+      yield [
+        malformed(
+          decode(pending),
+          pending.length,
+          `a record longer than ${MAX_RECORD_BYTES} bytes: is a quote never closed?`,
+        ),
+      ];
+      pending = Buffer.alloc(0);
+      scanned = 0;
+      state = newScanState();
+    }
+  }
+  if (pending.length === 0) return;
+  if (state.inQuotes && !state.pendingQuote)
+    yield [
+      malformed(
+        decode(pending),
+        pending.length,
+        `Quote Not Closed: the quote opened in the record on line ${line} never closes; the rest of the file (${pending.length} bytes) cannot be parsed`,
+      ),
+    ];
+  else yield block(pending, [pending.length], [state.innerLines]);
 }
 
 export async function* readCsvRecords(

@@ -1,7 +1,7 @@
-// Splits a CSV file into byte ranges that start on record boundaries, so several threads can
-// parse one file. A boundary is a newline outside quotes; in CP932 and UTF-8 the bytes `"` and
-// LF never occur inside a multi-byte character, so a byte scan finds them exactly.
+// Splits a CSV file into byte ranges that start on record boundaries (record-scan.ts), so
+// several threads can parse one file.
 import type { InputFile } from "./location.ts";
+import { newScanState, scanRecordEnds } from "./record-scan.ts";
 
 export interface ByteRange {
   start: number;
@@ -14,9 +14,6 @@ export interface ByteRange {
   previousRecordStart: number;
   previousRecordLine: number;
 }
-
-const QUOTE = 0x22;
-const LF = 0x0a;
 
 /** One range when splitting is not worth it or not safe (unbalanced quotes make boundaries guesses). */
 export async function splitRanges(
@@ -38,42 +35,35 @@ export async function splitRanges(
   if (count < 2) return whole;
   const targets = Array.from({ length: count - 1 }, (_, i) => Math.floor(((i + 1) * file.size) / count));
   const cuts: ByteRange[] = [];
-  let inQuotes = false;
+  const state = newScanState();
   let pos = 0;
-  let lines = 0;
   let records = 0;
   let recordStart = 0;
   let recordLine = 1;
   const stream = await file.open();
   for await (const buf of stream as AsyncIterable<Buffer>) {
-    for (let i = 0; i < buf.length; i++) {
-      const b = buf[i]!;
-      if (b === QUOTE) inQuotes = !inQuotes;
-      else if (b === LF) {
-        lines++;
-        if (inQuotes) continue;
-        records++;
-        const previousRecordStart = recordStart;
-        const previousRecordLine = recordLine;
-        recordStart = pos + i + 1;
-        recordLine = lines + 1;
-        if (cuts.length < targets.length && recordStart >= targets[cuts.length]!) {
-          // records counts the header too; the record starting here is data record number records - 1.
-          const firstOrdinal = records - 1;
-          cuts.push({
-            start: recordStart,
-            end: 0,
-            firstLine: recordLine,
-            firstOrdinal,
-            previousRecordStart,
-            previousRecordLine,
-          });
-        }
+    const { ends, innerLines } = scanRecordEnds(buf, 0, state);
+    for (let k = 0; k < ends.length; k++) {
+      records++;
+      const previousRecordStart = recordStart;
+      const previousRecordLine = recordLine;
+      recordStart = pos + ends[k]!;
+      recordLine = previousRecordLine + 1 + innerLines[k]!;
+      if (cuts.length < targets.length && recordStart >= targets[cuts.length]!) {
+        // records counts the header too; the record starting here is data record number records - 1.
+        cuts.push({
+          start: recordStart,
+          end: 0,
+          firstLine: recordLine,
+          firstOrdinal: records - 1,
+          previousRecordStart,
+          previousRecordLine,
+        });
       }
     }
     pos += buf.length;
   }
-  if (inQuotes || cuts.length === 0) return whole;
+  if ((state.inQuotes && !state.pendingQuote) || cuts.length === 0) return whole;
   const ranges = [whole[0]!, ...cuts];
   for (let i = 0; i < ranges.length; i++) ranges[i]!.end = ranges[i + 1]?.start ?? file.size;
   return ranges;

@@ -1,0 +1,93 @@
+// The CSV reader: records, their lines, byte offsets and raw text must not depend on how the
+// bytes arrive, and a broken quote must cost only the records it really breaks.
+import iconv from "iconv-lite";
+import { Readable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { newTally } from "../../runner/chunk-source.ts";
+import { readCsvRecords, type CsvItem } from "../../runner/input/csv-records.ts";
+
+async function read(bytes: Buffer, encoding: "cp932" | "utf8", pieceSize = bytes.length) {
+  const pieces: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += pieceSize) pieces.push(bytes.subarray(i, i + pieceSize));
+  const stats = newTally("t.csv", "orders").encoding;
+  const items: CsvItem[] = [];
+  for await (const item of readCsvRecords(Readable.from(pieces), "t.csv", encoding, stats)) items.push(item);
+  return { items, stats };
+}
+
+const rows = (items: CsvItem[]) =>
+  items.flatMap((i) =>
+    i.kind === "row"
+      ? [{ line: i.row.line, offset: i.row.offset, raw: i.row.raw, fields: i.row.fields, problem: i.problem }]
+      : [],
+  );
+
+describe("readCsvRecords", () => {
+  const text =
+    'id,name,note\r\n1,"髙橋 ①","line one\r\nline two"\r\n2,"㈱ ""quoted""",～\r\n3,"a, b",\r\n4,x,"ends in a quote"';
+  const cp932 = iconv.encode(text, "cp932");
+
+  it("gives the same records, lines and byte offsets however the bytes are cut", async () => {
+    const whole = rows((await read(cp932, "cp932")).items);
+    expect(whole.map((r) => [r.line, r.fields.id, r.fields.name, r.fields.note])).toEqual([
+      [2, "1", "髙橋 ①", "line one\r\nline two"],
+      [4, "2", '㈱ ""quoted""'.replaceAll('""', '"'), "～"],
+      [5, "3", "a, b", ""],
+      [6, "4", "x", "ends in a quote"],
+    ]);
+    // Offsets are CP932 byte positions: each record's raw text re-encodes to the bytes found there.
+    for (const r of whole) {
+      const bytes = iconv.encode(r.raw, "cp932");
+      expect(cp932.subarray(r.offset, r.offset + bytes.length).equals(bytes)).toBe(true);
+    }
+    expect(whole.every((r) => r.problem === undefined)).toBe(true);
+    for (const size of [1, 2, 3, 5, 8, 13])
+      expect(rows((await read(cp932, "cp932", size)).items)).toEqual(whole);
+  });
+
+  it("skips a UTF-8 BOM and counts it in the offsets", async () => {
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("a,b\n1,2\n")]);
+    const { items } = await read(bytes, "utf8", 2);
+    expect(items[0]).toEqual({ kind: "header", headers: ["a", "b"] });
+    expect(rows(items)).toEqual([
+      { line: 2, offset: 7, raw: "1,2", fields: { a: "1", b: "2" }, problem: undefined },
+    ]);
+  });
+
+  it("reads a stray quote mid-field as text and rejects only a record whose quotes are broken", async () => {
+    const bytes = Buffer.from('a,b\n1,x"y\n2,"ab"c\n3,ok\n');
+    const { items, stats } = await read(bytes, "utf8", 4);
+    const got = rows(items);
+    expect(got.map((r) => [r.line, r.fields.b ?? null, r.problem?.malformed ?? false])).toEqual([
+      [2, 'x"y', false],
+      [3, null, true],
+      [4, "ok", false],
+    ]);
+    expect(got[1]!.raw).toBe('2,"ab"c');
+    expect(stats.malformed).toEqual([
+      { line: 3, offset: 10, detail: expect.stringMatching(/InvalidQuotes/) },
+    ]);
+  });
+
+  it("turns an unclosed quote into one located reject holding the rest of the file", async () => {
+    const bytes = Buffer.from('a,b\n1,2\n3,"open\n4,5\n');
+    const { items, stats } = await read(bytes, "utf8", 3);
+    const got = rows(items);
+    expect(got.map((r) => [r.line, r.raw, r.problem?.malformed ?? false])).toEqual([
+      [2, "1,2", false],
+      [3, '3,"open\n4,5', true],
+    ]);
+    expect(stats.malformed[0]).toMatchObject({
+      line: 3,
+      offset: 8,
+      detail: expect.stringMatching(/^Quote Not Closed/),
+    });
+  });
+
+  it("reports bytes the encoding does not have, naming the field", async () => {
+    const bytes = Buffer.concat([Buffer.from("a,b\n1,"), Buffer.from([0x85, 0x40]), Buffer.from("\n")]);
+    const { items, stats } = await read(bytes, "cp932");
+    expect(rows(items)[0]!.problem).toEqual({ field: "b", reason: "invalid bytes for the file's encoding" });
+    expect(stats.firstInvalid).toEqual([{ line: 2, offset: 4, field: "b" }]);
+  });
+});
