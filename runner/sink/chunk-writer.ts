@@ -269,17 +269,41 @@ export class ChunkWriter {
       ...insertCols.filter((col) => !["source_system", "source_id", ...bookkeeping].includes(col)),
       ...bookkeeping,
     ].map((col) => `${t}.${col} = IF(${keep}, ${t}.${col}, VALUES(${col}))`);
-    const [res] = await this.conn.query<ResultSetHeader>(
-      `INSERT INTO ${def.name} (${insertCols.join(", ")})
-       SELECT ${selectCols.join(", ")} FROM ${stagingName(def.name)} s ${refJoins.join(" ")}
-       ON DUPLICATE KEY UPDATE ${updates.join(", ")}`,
-      [this.system, this.runId, ...def.refs.map(() => this.system)],
+    // New and changed rows only: an unchanged row gets just its bookkeeping (claim() below), so
+    // a re-run rewrites nothing it need not and skips the id_map joins. Each statement is skipped
+    // when classify() found nothing for it; a race since then shows as a count below expected.
+    const { inserted, updated, unchanged } = c.counts;
+    const written =
+      inserted + updated === 0
+        ? 0
+        : await this.affected(
+            `INSERT INTO ${t} (${insertCols.join(", ")})
+             SELECT ${selectCols.join(", ")} FROM ${stagingName(t)} s ${refJoins.join(" ")}
+             LEFT JOIN ${t} cur ON cur.source_system = ? AND cur.source_id = s.source_id
+             WHERE cur.id IS NULL OR cur.row_hash <> s.row_hash
+             ON DUPLICATE KEY UPDATE ${updates.join(", ")}`,
+            [this.system, this.runId, ...def.refs.map(() => this.system), this.system],
+          );
+    const claimed = unchanged === 0 ? 0 : await this.claim(t);
+    // Without CLIENT_FOUND_ROWS an insert counts 1, an update 2, a kept row 0. Fewer than expected
+    // means another lane committed one of these source ids meanwhile: retry the chunk, and
+    // classify() will see that row as a duplicate or a conflict.
+    if (written !== inserted + 2 * updated || claimed !== unchanged) throw new LaneRaceError(t);
+  }
+
+  /** Unchanged rows are claimed for this run, unless this run already claimed one from another line. */
+  private claim(table: TableName): Promise<number> {
+    return this.affected(
+      `UPDATE ${table} cur JOIN ${stagingName(table)} s ON cur.source_system = ? AND cur.source_id = s.source_id
+       SET cur.import_run_id = ?, cur.source_line = s.source_line
+       WHERE cur.row_hash = s.row_hash AND cur.import_run_id <> ?`,
+      [this.system, this.runId, this.runId],
     );
-    // Without CLIENT_FOUND_ROWS an insert counts 1, an update 2 (the run id always changes), a kept
-    // row 0. Fewer than expected means another lane committed one of these source ids meanwhile:
-    // retry the chunk, and classify() will see that row as a duplicate or a conflict.
-    const expected = c.counts.inserted + 2 * (c.rows - c.counts.inserted - c.counts.duplicates);
-    if (res.affectedRows !== expected) throw new LaneRaceError(def.name);
+  }
+
+  private async affected(sql: string, params: unknown[]): Promise<number> {
+    const [res] = await this.conn.query<ResultSetHeader>(sql, params);
+    return res.affectedRows;
   }
 
   private async mapIds(def: TableDef): Promise<void> {

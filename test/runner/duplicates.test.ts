@@ -30,19 +30,22 @@ describe("duplicate and conflicting source ids", () => {
   });
   afterAll(async () => db.drop());
 
-  const importWith = async (parallel: number) => {
+  const importWith = async (parallel: number, runs = 1) => {
     const target = await freshDatabase(`dups${parallel}`);
     try {
-      const report = await runImport({
-        adapter: tinyCart,
-        input: path.join(dir, "in"),
-        db: target.url,
-        parallel,
-        chunkRows: 3,
-        dryRun: false,
-        shard: WHOLE,
-        outDir: path.join(dir, `out${parallel}`),
-      });
+      const once = () =>
+        runImport({
+          adapter: tinyCart,
+          input: path.join(dir, "in"),
+          db: target.url,
+          parallel,
+          chunkRows: 3,
+          dryRun: false,
+          shard: WHOLE,
+          outDir: path.join(dir, `out${parallel}`),
+        });
+      let report = await once();
+      for (let run = 1; run < runs; run++) report = await once();
       const rows = await target.query<{ source_id: string; email: string }[]>(
         "SELECT source_id, email FROM customers ORDER BY source_id",
       );
@@ -74,5 +77,17 @@ describe("duplicate and conflicting source ids", () => {
     expect(["b@example.jp", "b2@example.jp"]).toContain(rows[1]!.email);
     expect(report.checksums.customers?.match).toBe(true);
     expect(rejects).toMatch(/conflicting duplicate: customers source id 2 was already loaded from line [46]/);
+  });
+
+  it("a re-run finds the same duplicate and conflict, changes nothing, and its checksums still match", async () => {
+    const { report, rows, rejects } = await importWith(1, 2);
+    expect(report.resumed).toBe(false);
+    expect(report.totals).toEqual({ read: 6, loaded: 5, rejected: 1, skipped: 0 });
+    expect(report.tables.customers).toEqual({ inserted: 0, updated: 0, unchanged: 3, duplicates: 1 });
+    expect(rows.map((r) => r.email)).toEqual(["a@example.jp", "b@example.jp", "c@example.jp"]);
+    expect(report.checksums.customers?.match).toBe(true);
+    expect(rejects).toMatch(
+      /customers\.csv,6,\d+,,conflicting duplicate: customers source id 2 was already loaded from line 4/,
+    );
   });
 });
