@@ -48,7 +48,7 @@ async function listLocal(location: string): Promise<InputFile[]> {
         name: path.basename(p),
         size: s.size,
         fingerprint: `${s.size}:${s.mtimeMs}`,
-        open: async (fromByte = 0) => createReadStream(p, { start: fromByte, highWaterMark: 1 << 20 }),
+        open: async (fromByte = 0) => createReadStream(p, { start: fromByte, highWaterMark: 1 << 18 }),
       };
     }),
   );
