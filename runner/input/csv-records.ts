@@ -71,9 +71,13 @@ const chomp = (text: string) =>
   text.endsWith("\r\n") ? text.slice(0, -2) : text.endsWith("\n") ? text.slice(0, -1) : text;
 
 /** Cells of one block of whole records, one array per record, or why a record would not parse. */
-function parseCells(records: readonly string[], newline: "\n" | "\r\n"): (string[] | string)[] {
+function parseCells(
+  block: string,
+  records: readonly string[],
+  newline: "\n" | "\r\n",
+): (string[] | string)[] {
   const parse = (text: string) => Papa.parse<string[]>(text, { delimiter: ",", quoteChar: '"', newline });
-  const whole = parse(records.join(newline));
+  const whole = parse(chomp(block));
   if (whole.data.length === records.length && whole.errors.length === 0) return whole.data;
   // A broken quote makes Papa and the byte scan disagree on where records end: parse one by one.
   return records.map((text) => {
@@ -124,7 +128,7 @@ export async function* readCsvBatches(
       throw new Error(`${file} line ${line}: decoded text and bytes disagree on record boundaries`);
     const records = textEnds.map((end, k) => chomp(text.slice(k ? textEnds[k - 1] : 0, end)));
     newline ??= text.slice(0, textEnds[0]).endsWith("\r\n") ? "\r\n" : "\n";
-    const cells = parseCells(records, newline);
+    const cells = parseCells(text, records, newline);
     const items: CsvItem[] = [];
     for (let k = 0; k < records.length; k++) {
       const recordBytes = ends[k]! - (k ? ends[k - 1]! : 0);
