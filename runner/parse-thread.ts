@@ -31,6 +31,12 @@ export type WorkerMessage =
 export const CREDITS = 2;
 
 /**
+ * 4 MB semi-spaces: the worker allocates fast and briefly, and smaller ones had it scavenging
+ * for over a third of its time (see scripts/job-env.ts). A --max-semi-space-size flag overrides this.
+ */
+const YOUNG_GENERATION_MB = 12;
+
+/**
  * A capped heap keeps RSS flat (V8 otherwise grows lazily); the cap follows --chunk, since about
  * two chunks of parsed rows (~9 KB a row for a 70-column EC-CUBE order export) are alive at once.
  * Node lets a --max-old-space-size in NODE_OPTIONS override this for every thread.
@@ -108,7 +114,10 @@ async function* stagedChunksInWorker(
   const worker = new Worker(bootstrap, {
     eval: true,
     workerData: job,
-    resourceLimits: { maxOldGenerationSizeMb: workerHeapMb(job.limits.rows), maxYoungGenerationSizeMb: 32 },
+    resourceLimits: {
+      maxOldGenerationSizeMb: workerHeapMb(job.limits.rows),
+      maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
+    },
   });
   const queue: WorkerMessage[] = [];
   let wake: (() => void) | undefined;

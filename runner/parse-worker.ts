@@ -3,12 +3,12 @@ import { parentPort, workerData } from "node:worker_threads";
 import { newTally, preparedChunks } from "./chunk-source.ts";
 import { listInputs } from "./input/location.ts";
 import { CREDITS, type ParseJob, type WorkerMessage } from "./parse-thread.ts";
-import { stageChunk } from "./sink/stage-plan.ts";
+import { stageChunk, transferList } from "./sink/stage-plan.ts";
 import { resolveSource } from "./sources/index.ts";
 
 const job = workerData as ParseJob;
 const port = parentPort!;
-const post = (m: WorkerMessage) => port.postMessage(m);
+const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 let credits = CREDITS;
 let granted: (() => void) | undefined;
 port.on("message", () => {
@@ -31,7 +31,8 @@ try {
   for await (const prepared of chunks) {
     while (credits === 0) await new Promise<void>((r) => (granted = r));
     credits--;
-    post({ type: "chunk", chunk: stageChunk(prepared) });
+    const chunk = stageChunk(prepared);
+    post({ type: "chunk", chunk }, transferList(chunk));
   }
   post({ type: "done", tally });
 } catch (err) {

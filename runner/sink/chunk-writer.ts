@@ -7,7 +7,7 @@ import { rejectGroupFor } from "../core/group-results.ts";
 import type { Reject, TableName } from "../core/records.ts";
 import { log } from "../log.ts";
 import { TABLES, type TableDef } from "../schema/tables.ts";
-import { conflictRejects, type StagedChunk, type StagedGroup } from "./stage-plan.ts";
+import { conflictRejects, groupRows, type StagedChunk, type StagedGroup } from "./stage-plan.ts";
 import { clearStaging, loadStaging, stagingColumns, stagingName } from "./staging.ts";
 
 const MAX_ATTEMPTS = 8;
@@ -121,7 +121,8 @@ export class ChunkWriter {
     for (const w of warned) {
       const s = states[w.grp];
       if (!s || s.rejected) continue;
-      s.rejected = rejectGroupFor(`${chunk.entity} ${s.group.key}`, s.group.rows, s.group.rows[0]!, {
+      const rows = groupRows(chunk, s.group);
+      s.rejected = rejectGroupFor(`${chunk.entity} ${s.group.key}`, rows, rows[0]!, {
         field: null,
         reason: `MySQL refused a value: ${w.message}`,
       });
@@ -191,7 +192,7 @@ export class ChunkWriter {
         if (s.rejected) continue;
         s.rejected = conflictRejects(
           chunk.entity,
-          s.group,
+          { key: s.group.key, rows: groupRows(chunk, s.group) },
           table,
           String(r.source_id),
           Number(r.source_line),

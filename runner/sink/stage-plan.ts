@@ -1,6 +1,8 @@
 // A prepared chunk → what the writer sends to MySQL: one LOAD DATA payload per table, with each
 // payload line's group, plus the rows a later reject may need. Pure and cheap to move between
-// threads: the parse worker builds it, the writer on the main thread only ships it.
+// threads: the parse worker builds it, the writer on the main thread only ships it. Source rows
+// travel as columns (typed arrays and one joined string), not as thousands of small objects the
+// writer would allocate and collect only to need one in a rare reject.
 import { canonicalValues, rowHash } from "../core/canonical.ts";
 import { rejectGroupFor } from "../core/group-results.ts";
 import type { PreparedChunk } from "../core/prepare.ts";
@@ -9,7 +11,9 @@ import { tableDef } from "../schema/tables.ts";
 
 export interface StagedGroup {
   key: string;
-  rows: RowRef[];
+  /** The group's rows are rows firstRow … firstRow + rowCount - 1 of the chunk (see groupRows). */
+  firstRow: number;
+  rowCount: number;
   loaded: number;
   skipped: number;
   /** Rejected before staging (a conflicting copy inside the chunk); its rejects are in `rejects`. */
@@ -21,6 +25,14 @@ export interface TablePayload {
   tsv: string;
   /** Group index of each payload line, to map LOAD DATA's "at row N" warnings back to source rows. */
   groups: number[];
+}
+
+/** The chunk's source rows in order: line, byte offset, and raw text ending at rawEnds[i] in `raw`. */
+export interface StagedRows {
+  lines: Uint32Array;
+  offsets: Float64Array;
+  rawEnds: Uint32Array;
+  raw: string;
 }
 
 export interface StagedChunk {
@@ -35,6 +47,27 @@ export interface StagedChunk {
   aliases: TablePayload;
   rejects: Reject[];
   findings: Finding[];
+  rows: StagedRows;
+}
+
+/** A staged group's source rows, rebuilt when the writer has to reject it. */
+export function groupRows(chunk: StagedChunk, group: StagedGroup): RowRef[] {
+  const { lines, offsets, rawEnds, raw } = chunk.rows;
+  return Array.from({ length: group.rowCount }, (_, i) => {
+    const k = group.firstRow + i;
+    return {
+      file: chunk.file,
+      line: lines[k]!,
+      offset: offsets[k]!,
+      raw: raw.slice(k ? rawEnds[k - 1] : 0, rawEnds[k]),
+    };
+  });
+}
+
+/** The buffers postMessage can hand over instead of copying. */
+export function transferList(chunk: StagedChunk): ArrayBuffer[] {
+  const { lines, offsets, rawEnds } = chunk.rows;
+  return [lines.buffer, offsets.buffer, rawEnds.buffer] as ArrayBuffer[];
 }
 
 // LOAD DATA's default escaping: backslash escapes, \N is NULL.
@@ -76,11 +109,21 @@ export function stageChunk(chunk: PreparedChunk): StagedChunk {
     aliases: { tsv: "", groups: [] },
     rejects: [...chunk.rejects],
     findings: chunk.findings,
+    rows: { lines: new Uint32Array(), offsets: new Float64Array(), rawEnds: new Uint32Array(), raw: "" },
   };
   // Same table + source id twice in one chunk: identical copies collapse, a different copy is a conflict.
   const seen = new Map<string, { hash: string; line: number }>();
+  const raws: string[] = [];
+  const rowLines: number[] = [];
+  const rowOffsets: number[] = [];
   chunk.groups.forEach((group, grp) => {
-    const rows = group.rows.map(({ file, line, offset, raw }) => ({ file, line, offset, raw }));
+    const { rows } = group;
+    const firstRow = rowLines.length;
+    for (const r of rows) {
+      raws.push(r.raw);
+      rowLines.push(r.line);
+      rowOffsets.push(r.offset);
+    }
     const line = rows[0]!.line;
     const lines: Array<{ table: TableName; text: string; aliases: string[] }> = [];
     let conflict: Reject[] | undefined;
@@ -110,7 +153,8 @@ export function stageChunk(chunk: PreparedChunk): StagedChunk {
     }
     out.groups.push({
       key: group.key,
-      rows,
+      firstRow,
+      rowCount: rows.length,
       loaded: group.loaded,
       skipped: group.skipped,
       rejected: Boolean(conflict),
@@ -129,5 +173,12 @@ export function stageChunk(chunk: PreparedChunk): StagedChunk {
       }
     }
   });
+  let end = 0;
+  out.rows = {
+    lines: Uint32Array.from(rowLines),
+    offsets: Float64Array.from(rowOffsets),
+    rawEnds: Uint32Array.from(raws, (r) => (end += r.length)),
+    raw: raws.join(""),
+  };
   return out;
 }

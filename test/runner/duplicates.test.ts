@@ -66,7 +66,7 @@ describe("duplicate and conflicting source ids", () => {
     ]);
     expect(report.checksums.customers?.match).toBe(true);
     expect(rejects).toMatch(
-      /customers\.csv,6,\d+,,conflicting duplicate: customers source id 2 was already loaded from line 4/,
+      /customers\.csv,6,\d+,,conflicting duplicate: customers source id 2 was already loaded from line 4[^\n]*,"2,b2@example\.jp,Other Baba"\n/,
     );
   });
 
