@@ -7,6 +7,15 @@
 // V8's default (16 MB) 15.0–15.9k at 194–199 MB.
 export const JOB_NODE_OPTIONS = "--max-old-space-size=64 --max-semi-space-size=4";
 
+// glibc gives each thread its own malloc arena; Buffers freed on one thread fragment them. Two
+// arenas: 172–174 MB peak RSS instead of 180–184 MB on the same 96k rows, same speed.
+export const JOB_MALLOC_ARENA_MAX = "2";
+
 export function jobEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...process.env, NODE_OPTIONS: process.env.NODE_OPTIONS ?? JOB_NODE_OPTIONS, ...extra };
+  return {
+    ...process.env,
+    NODE_OPTIONS: process.env.NODE_OPTIONS ?? JOB_NODE_OPTIONS,
+    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? JOB_MALLOC_ARENA_MAX,
+    ...extra,
+  };
 }

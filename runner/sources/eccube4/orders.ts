@@ -104,7 +104,7 @@ function joinVariantName(c: Cells): string | null {
   const parts = [c.str("規格分類名1", 255), c.str("規格分類名2", 255)].filter((p): p is string => p !== null);
   if (parts.length === 0) return null;
   const name = parts.join(" / ");
-  if ([...name].length <= 255) return name;
+  if (name.length <= 255 || [...name].length <= 255) return name;
   c.problems.push({
     field: "規格分類名1",
     reason: `規格分類名1 / 規格分類名2 together exceed 255 characters`,
