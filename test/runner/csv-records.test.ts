@@ -90,6 +90,23 @@ describe("readCsvRecords", () => {
     });
   });
 
+  it("reports a record that never closes its quote within 16 MiB instead of buffering the file", async () => {
+    const runaway = Buffer.alloc(17 << 20, "x");
+    const bytes = Buffer.concat([Buffer.from('a,b\n1,"'), runaway, Buffer.from("\n2,ok\n")]);
+    const { items, stats } = await read(bytes, "utf8", 1 << 20);
+    const got = rows(items);
+    expect(got[0]!.problem?.malformed).toBe(true);
+    expect(stats.malformed[0]).toMatchObject({
+      line: 2,
+      offset: 4,
+      detail: expect.stringMatching(/longer than 16777216 bytes/),
+    });
+    // Every byte is accounted for: the rejects hold the runaway bytes, and the scan goes on after them.
+    const rawBytes = got.reduce((n, r) => n + Buffer.byteLength(r.raw) + 1, 0);
+    expect(rawBytes).toBeGreaterThanOrEqual(bytes.length - 4);
+    expect(got.at(-1)).toMatchObject({ fields: { a: "2", b: "ok" }, problem: undefined });
+  });
+
   it("reports bytes the encoding does not have, naming the field", async () => {
     const bytes = Buffer.concat([Buffer.from("a,b\n1,"), Buffer.from([0x85, 0x40]), Buffer.from("\n")]);
     const { items, stats } = await read(bytes, "cp932");
