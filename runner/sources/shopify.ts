@@ -356,11 +356,12 @@ const SHIPMENT_HEADERS = [...Object.values(SHIPPING), "Shipping Name", "Shipping
 
 function readShipment(c: Cells): Record<string, Value> | null {
   if (!anySet(c, SHIPMENT_HEADERS)) return null;
+  // Own properties before the spreads: see readShipment in eccube4/orders.ts.
   return {
-    ...splitName(c, "Shipping Name"),
-    ...readAddress(c, SHIPPING),
     carrier: c.str("Shipping Method", 255),
     shipped_at: c.offsetDatetime("Fulfilled at"),
+    ...splitName(c, "Shipping Name"),
+    ...readAddress(c, SHIPPING),
   };
 }
 

@@ -116,15 +116,17 @@ function readShipment(c: Cells, shippingId: string, orderId: string, findings: F
   return {
     table: "shipments",
     sourceId: shippingId,
+    // Own properties before the spreads: a literal that opens with a spread allocated 12 times as
+    // much here (V8 builds it property by property from a copy of the first source).
     values: {
-      ...readPerson(c, "配送先_"),
-      ...readAddress(c, findings, "配送先_"),
       carrier: c.str("配送業者(名称)", 255),
       delivery_time: c.str("お届け時間(名称)", 64),
       delivery_date: c.date("お届け希望日"),
       shipped_at: tokyo(c, "発送日"),
       tracking_number: c.str("出荷伝票番号", 255),
       note: c.text("配達用メモ"),
+      ...readPerson(c, "配送先_"),
+      ...readAddress(c, findings, "配送先_"),
     },
     refs: [{ column: "order_id", table: "orders", key: orderId }],
   };
