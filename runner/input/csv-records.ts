@@ -168,7 +168,9 @@ export async function* readCsvBatches(
     // The S3 SDK's body may yield plain Uint8Arrays; the scan needs Buffer's indexOf(string).
     const data = Buffer.isBuffer(read) ? read : Buffer.from(read.buffer, read.byteOffset, read.byteLength);
     pending = pending.length ? Buffer.concat([pending, data]) : data;
-    if (first && pending.length >= UTF8_BOM.length) {
+    if (first) {
+      // Nothing is scanned before the first three bytes decide whether there is a BOM.
+      if (pending.length < UTF8_BOM.length) continue;
       first = false;
       if (pending.subarray(0, 3).equals(UTF8_BOM)) {
         pending = pending.subarray(3);
@@ -196,6 +198,15 @@ export async function* readCsvBatches(
     }
   }
   if (pending.length === 0) return;
+  if (scanned < pending.length) {
+    // A file shorter than a BOM never reached the scan above.
+    const { ends, innerLines } = scanRecordEnds(pending, scanned, state);
+    if (ends.length) {
+      yield block(pending, ends, innerLines);
+      pending = pending.subarray(ends[ends.length - 1]);
+    }
+    if (pending.length === 0) return;
+  }
   if (state.inQuotes && !state.pendingQuote)
     yield [
       malformed(

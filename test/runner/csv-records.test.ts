@@ -60,6 +60,16 @@ describe("readCsvRecords", () => {
     ]);
   });
 
+  it("reads files shorter than a BOM, and looks for a BOM only at the start", async () => {
+    expect(rows((await read(Buffer.from("a\n\n"), "utf8", 1)).items)).toEqual([
+      { line: 2, offset: 2, raw: "", fields: { a: "" }, problem: undefined },
+    ]);
+    expect((await read(Buffer.from("a\n"), "utf8")).items).toEqual([{ kind: "header", headers: ["a"] }]);
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const bytes = Buffer.concat([Buffer.from("a\n"), bom, Buffer.from("x\n")]);
+    expect(rows((await read(bytes, "utf8", 1)).items)[0]!.offset).toBe(2);
+  });
+
   it("reads a stray quote mid-field as text and rejects only a record whose quotes are broken", async () => {
     const bytes = Buffer.from('a,b\n1,x"y\n2,"ab"c\n3,ok\n');
     const { items, stats } = await read(bytes, "utf8", 4);
