@@ -164,6 +164,15 @@ export async function* readCsvBatches(
   let scanned = 0;
   let state = newScanState();
   let first = !start;
+  /** Yields the whole records at the front of `pending` and keeps the record cut by the read. */
+  function* takeWholeRecords(): Generator<CsvItem[]> {
+    const { ends, innerLines } = scanRecordEnds(pending, scanned, state);
+    if (ends.length) {
+      yield block(pending, ends, innerLines);
+      pending = pending.subarray(ends[ends.length - 1]);
+    }
+    scanned = pending.length;
+  }
   for await (const read of input as AsyncIterable<Uint8Array>) {
     // The S3 SDK's body may yield plain Uint8Arrays; the scan needs Buffer's indexOf(string).
     const data = Buffer.isBuffer(read) ? read : Buffer.from(read.buffer, read.byteOffset, read.byteLength);
@@ -177,13 +186,7 @@ export async function* readCsvBatches(
         offset += 3;
       }
     }
-    const { ends, innerLines } = scanRecordEnds(pending, scanned, state);
-    if (ends.length) {
-      const cut = ends[ends.length - 1]!;
-      yield block(pending, ends, innerLines);
-      pending = pending.subarray(cut);
-    }
-    scanned = pending.length;
+    yield* takeWholeRecords();
     if (pending.length > MAX_RECORD_BYTES) {
       yield [
         malformed(
@@ -198,15 +201,9 @@ export async function* readCsvBatches(
     }
   }
   if (pending.length === 0) return;
-  if (scanned < pending.length) {
-    // A file shorter than a BOM never reached the scan above.
-    const { ends, innerLines } = scanRecordEnds(pending, scanned, state);
-    if (ends.length) {
-      yield block(pending, ends, innerLines);
-      pending = pending.subarray(ends[ends.length - 1]);
-    }
-    if (pending.length === 0) return;
-  }
+  // A file shorter than a BOM never reached the scan above.
+  if (scanned < pending.length) yield* takeWholeRecords();
+  if (pending.length === 0) return;
   if (state.inQuotes && !state.pendingQuote)
     yield [
       malformed(

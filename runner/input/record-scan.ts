@@ -43,12 +43,8 @@ const codeAt = (src: Scannable, i: number): number =>
   typeof src === "string" ? src.charCodeAt(i) : (src as Buffer)[i]!;
 
 /** Scans `src[from..]`, where `from` is a record start or continues what the last call read. */
-export function scanRecordEnds(
-  src: Scannable,
-  from: number,
-  state: ScanState,
-  out: RecordEnds = { ends: [], innerLines: [] },
-): RecordEnds {
+export function scanRecordEnds(src: Scannable, from: number, state: ScanState): RecordEnds {
+  const out: RecordEnds = { ends: [], innerLines: [] };
   let q = src.indexOf('"', from);
   if (state.pendingQuote && from < src.length) {
     state.pendingQuote = false;

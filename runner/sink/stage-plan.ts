@@ -97,7 +97,7 @@ export function conflictRejects(
 }
 
 export function stageChunk(chunk: PreparedChunk): StagedChunk {
-  const out: StagedChunk = {
+  const out: Omit<StagedChunk, "rows"> = {
     file: chunk.file,
     entity: chunk.entity,
     seq: chunk.seq,
@@ -109,7 +109,6 @@ export function stageChunk(chunk: PreparedChunk): StagedChunk {
     aliases: { tsv: "", groups: [] },
     rejects: [...chunk.rejects],
     findings: chunk.findings,
-    rows: { lines: new Uint32Array(), offsets: new Float64Array(), rawEnds: new Uint32Array(), raw: "" },
   };
   // Same table + source id twice in one chunk: identical copies collapse, a different copy is a conflict.
   const seen = new Map<string, { hash: string; line: number }>();
@@ -174,11 +173,11 @@ export function stageChunk(chunk: PreparedChunk): StagedChunk {
     }
   });
   let end = 0;
-  out.rows = {
+  const rows: StagedRows = {
     lines: Uint32Array.from(rowLines),
     offsets: Float64Array.from(rowOffsets),
     rawEnds: Uint32Array.from(raws, (r) => (end += r.length)),
     raw: raws.join(""),
   };
-  return out;
+  return { ...out, rows };
 }
