@@ -70,6 +70,16 @@ export interface ReadStart {
 const chomp = (text: string) =>
   text.endsWith("\r\n") ? text.slice(0, -2) : text.endsWith("\n") ? text.slice(0, -1) : text;
 
+/** Just past the n-th LF from `from`, or the end of the text if it has fewer. */
+function pastNewlines(text: string, from: number, n: number): number {
+  let lf = from - 1;
+  for (let i = 0; i < n; i++) {
+    lf = text.indexOf("\n", lf + 1);
+    if (lf === -1) return text.length;
+  }
+  return lf + 1;
+}
+
 /** Cells of one block of whole records, one array per record, or why a record would not parse. */
 function parseCells(
   block: string,
@@ -122,12 +132,16 @@ export async function* readCsvBatches(
   /** A block of whole records: bytes [0, ends[last]) of `bytes`. */
   const block = (bytes: Buffer, ends: readonly number[], innerLines: readonly number[]): CsvItem[] => {
     const text = decode(bytes.subarray(0, ends[ends.length - 1]));
-    const textEnds = scanRecordEnds(text, 0, newScanState()).ends;
-    if (text.length && !text.endsWith("\n")) textEnds.push(text.length);
-    if (textEnds.length !== ends.length)
-      throw new Error(`${file} line ${line}: decoded text and bytes disagree on record boundaries`);
-    const records = textEnds.map((end, k) => chomp(text.slice(k ? textEnds[k - 1] : 0, end)));
-    newline ??= text.slice(0, textEnds[0]).endsWith("\r\n") ? "\r\n" : "\n";
+    // LF decodes to LF, and the byte scan knows how many of each record's LFs are quoted: record k
+    // ends at its (innerLines[k] + 1)-th LF, or at the end of the text.
+    const records: string[] = [];
+    for (let k = 0, from = 0; k < ends.length; k++) {
+      const end = pastNewlines(text, from, innerLines[k]! + 1);
+      records.push(text.slice(from, end));
+      from = end;
+    }
+    newline ??= records[0]!.endsWith("\r\n") ? "\r\n" : "\n";
+    for (let k = 0; k < records.length; k++) records[k] = chomp(records[k]!);
     const cells = parseCells(text, records, newline);
     const items: CsvItem[] = [];
     for (let k = 0; k < records.length; k++) {

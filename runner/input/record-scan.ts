@@ -1,6 +1,6 @@
 // Where CSV records end: at a LF outside quoted fields. In CP932 and UTF-8 the bytes `"`, `,`
-// and LF never occur inside a multi-byte character, so the same scan is exact on raw bytes and on
-// decoded text; indexOf (memchr on a Buffer) visits only quotes and newlines, not every byte.
+// and LF never occur inside a multi-byte character, so the scan is exact on the raw bytes;
+// Buffer.indexOf (memchr) visits only quotes and newlines, not every byte.
 // As in RFC 4180 and Papa Parse, a quote opens a field only at its start; inside one, `""` is a
 // literal quote. A stray quote mid-field is then text, not the start of a runaway quoted section.
 
@@ -11,8 +11,8 @@ export interface ScanState {
   innerLines: number;
   /** The quote that ended the last call could be the first of a `""` pair. */
   pendingQuote: boolean;
-  /** The last code unit the previous call saw: decides whether a quote at the next start opens a field. */
-  lastCode: number;
+  /** The last byte the previous call saw: decides whether a quote at the next start opens a field. */
+  lastByte: number;
 }
 
 export interface RecordEnds {
@@ -20,12 +20,6 @@ export interface RecordEnds {
   ends: number[];
   /** How many quoted newlines each of those records holds. */
   innerLines: number[];
-}
-
-/** Bytes (Buffer) or decoded text (string): both answer indexOf and the code unit at a position. */
-export interface Scannable {
-  indexOf(search: string, from: number): number;
-  readonly length: number;
 }
 
 const QUOTE = 0x22;
@@ -36,20 +30,17 @@ export const newScanState = (): ScanState => ({
   inQuotes: false,
   innerLines: 0,
   pendingQuote: false,
-  lastCode: LF,
+  lastByte: LF,
 });
 
-const codeAt = (src: Scannable, i: number): number =>
-  typeof src === "string" ? src.charCodeAt(i) : (src as Buffer)[i]!;
-
 /** Scans `src[from..]`, where `from` is a record start or continues what the last call read. */
-export function scanRecordEnds(src: Scannable, from: number, state: ScanState): RecordEnds {
+export function scanRecordEnds(src: Buffer, from: number, state: ScanState): RecordEnds {
   const out: RecordEnds = { ends: [], innerLines: [] };
-  let q = src.indexOf('"', from);
+  let q = src.indexOf(QUOTE, from);
   if (state.pendingQuote && from < src.length) {
     state.pendingQuote = false;
     // The previous read ended on a quote inside a quoted field: `""` continues it, else it closed.
-    if (codeAt(src, from) === QUOTE) q = src.indexOf('"', from + 1);
+    if (src[from] === QUOTE) q = src.indexOf(QUOTE, from + 1);
     else state.inQuotes = false;
   }
   const quotesBefore = (limit: number) => {
@@ -60,23 +51,23 @@ export function scanRecordEnds(src: Scannable, from: number, state: ScanState): 
           q = -1;
           return;
         }
-        if (codeAt(src, q + 1) === QUOTE) q = src.indexOf('"', q + 2);
+        if (src[q + 1] === QUOTE) q = src.indexOf(QUOTE, q + 2);
         else {
           state.inQuotes = false;
-          q = src.indexOf('"', q + 1);
+          q = src.indexOf(QUOTE, q + 1);
         }
       } else {
-        const before = q === from ? state.lastCode : codeAt(src, q - 1);
+        const before = q === from ? state.lastByte : src[q - 1]!;
         if (before === COMMA || before === LF) state.inQuotes = true;
-        q = src.indexOf('"', q + 1);
+        q = src.indexOf(QUOTE, q + 1);
       }
     }
   };
   for (let pos = from; ;) {
-    const lf = src.indexOf("\n", pos);
+    const lf = src.indexOf(LF, pos);
     if (lf === -1) {
       quotesBefore(src.length);
-      if (src.length > from) state.lastCode = codeAt(src, src.length - 1);
+      if (src.length > from) state.lastByte = src[src.length - 1]!;
       return out;
     }
     quotesBefore(lf);
