@@ -82,9 +82,10 @@ export async function* preparedChunks(scan: FileScan): AsyncGenerator<PreparedCh
     else return true;
     return false;
   };
+  // Unparseable bytes have no cells to key on: they stand alone.
   const keyOf = (item: Extract<CsvItem, { kind: "row" }>) =>
     item.problem?.malformed ? `#malformed@${item.row.ordinal}` : adapter.groupKey(entity, item.row);
-  const builder = new ChunkBuilder((row) => adapter.groupKey(entity, row), accept, scan.limits);
+  const builder = new ChunkBuilder(accept, scan.limits);
   const owner = new RangeOwner(scan.range);
   const start = readStart(scan);
   const stream = await file.open(start?.offset ?? 0);
@@ -99,11 +100,12 @@ export async function* preparedChunks(scan: FileScan): AsyncGenerator<PreparedCh
     )) {
       for (const item of batch) {
         if (item.kind === "header") continue;
-        const verdict = owner.judge(item.row.offset, keyOf(item));
+        const key = keyOf(item);
+        const verdict = owner.judge(item.row.offset, key);
         if (verdict === "after") break reading;
         if (verdict === "before") continue;
         rowsRead++;
-        const chunk = builder.push(item.row, item.problem);
+        const chunk = builder.push(item.row, key, item.problem);
         if (chunk) yield prepareChunk(adapter, entity, chunk);
       }
       scan.onProgress?.({ file: file.name, rowsRead, bytesRead: lastOffset(batch), bytesTotal: file.size });

@@ -32,16 +32,13 @@ export class ChunkBuilder {
   private seq = 0;
 
   constructor(
-    private readonly keyOf: (row: SourceRow) => string,
     /** Whether a finished group belongs in a chunk (this shard's, not committed by an earlier attempt). */
     private readonly accept: (group: RowGroup) => boolean,
     private readonly limits: ChunkLimits,
   ) {}
 
-  /** Adds a row; returns a chunk when one is complete. */
-  push(row: SourceRow, problem?: RecordProblem): Chunk | undefined {
-    // Unparseable bytes have no cells to key on: they stand alone.
-    const key = problem?.malformed ? `#malformed@${row.ordinal}` : this.keyOf(row);
+  /** Adds a row under its group key; returns a chunk when one is complete. */
+  push(row: SourceRow, key: string, problem?: RecordProblem): Chunk | undefined {
     let done: Chunk | undefined;
     if (this.group && this.group.key !== key) done = this.close(this.group);
     if (!this.group || this.group.key !== key) this.group = { key, rows: [], problems: new Map() };
