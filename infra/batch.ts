@@ -1,10 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { nodeHeapMiB } from "./fargate.ts";
+import { JOB_ENV, type JobCommand, jobRuntimeEnv } from "../lib/job-contract.ts";
 import { ECR_LOGIN, ECR_PULL_ACTIONS, logWrite, serviceRole } from "./iam.ts";
 import { type ShopIdentity, shopName, shopTags } from "./tags.ts";
 
-export const JOB_STAGES = ["transform", "import"] as const;
+/** The job definitions a shop gets; each runs `ikou <stage>` (lib/job-contract.ts). */
+export const JOB_STAGES = ["transform", "import"] as const satisfies readonly JobCommand[];
 export type JobStage = (typeof JOB_STAGES)[number];
 
 /** What Fargate writes as statusReason when it reclaims Spot capacity (AWS Batch docs, "Automated job retries"). */
@@ -108,19 +109,19 @@ export class ImportBatch extends pulumi.ComponentResource {
               { type: "MEMORY", value: String(spec.memoryMiB) },
             ],
             environment: [
-              { name: "NODE_OPTIONS", value: `--max-old-space-size=${nodeHeapMiB(spec.memoryMiB)}` },
-              { name: "IKOU_SHOP", value: id.shop },
-              { name: "IKOU_SOURCE", value: args.source },
-              { name: "IKOU_BUCKET", value: args.bucket.name },
-              { name: "IKOU_PREFIX", value: args.bucket.prefix },
-              { name: "IKOU_DB_HOST", value: args.db.host },
-              { name: "IKOU_DB_PORT", value: String(args.db.port) },
-              { name: "IKOU_DB_NAME", value: args.db.name },
+              ...Object.entries(jobRuntimeEnv(spec.memoryMiB)).map(([name, value]) => ({ name, value })),
+              { name: JOB_ENV.shop, value: id.shop },
+              { name: JOB_ENV.source, value: args.source },
+              { name: JOB_ENV.bucket, value: args.bucket.name },
+              { name: JOB_ENV.prefix, value: args.bucket.prefix },
+              { name: JOB_ENV.dbHost, value: args.db.host },
+              { name: JOB_ENV.dbPort, value: String(args.db.port) },
+              { name: JOB_ENV.dbName, value: args.db.name },
             ],
             // Injected by the execution role at start; never part of the job definition or its logs.
             secrets: [
-              { name: "IKOU_DB_USER", valueFrom: pulumi.interpolate`${secret.arn}:username::` },
-              { name: "IKOU_DB_PASSWORD", valueFrom: pulumi.interpolate`${secret.arn}:password::` },
+              { name: JOB_ENV.dbUser, valueFrom: pulumi.interpolate`${secret.arn}:username::` },
+              { name: JOB_ENV.dbPassword, valueFrom: pulumi.interpolate`${secret.arn}:password::` },
             ],
             logConfiguration: {
               logDriver: "awslogs",

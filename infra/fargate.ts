@@ -39,16 +39,3 @@ export function fargateSizeProblem(vcpu: number, memoryMiB: number): SizeProblem
     message: `${memoryMiB} is not a Fargate memory size in MiB for ${vcpu} vCPU (allowed: ${span})`,
   };
 }
-
-/**
- * V8 heap limit for a task of `memoryMiB`: Node does not size its heap from the cgroup limit, so
- * without this a large import is OOM-killed by the container instead of failing with a JS error.
- * A quarter is left for buffers, native memory (mysql2, iconv) and the runtime itself. The runner's
- * live heap does not grow with the file (see README, speed and memory), and the flag applies to
- * every thread, its parse worker too: past RUNNER_HEAP_MIB a larger heap only lets V8 defer GC.
- */
-export const RUNNER_HEAP_MIB = 512;
-
-export function nodeHeapMiB(memoryMiB: number): number {
-  return Math.min(RUNNER_HEAP_MIB, Math.floor(memoryMiB * 0.75));
-}

@@ -1,9 +1,11 @@
 // `ikou import` and `ikou migrate`: argument parsing and exit codes only.
-import mysql from "mysql2/promise";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { UsageError } from "../lib/errors.ts";
+import { databaseUrlFromEnv, JOB_ENV, shopArea } from "../lib/job-contract.ts";
+import { connectMysql, parseDatabaseUrl } from "../lib/mysql.ts";
 import { parseShard } from "./core/shard.ts";
 import { DEFAULTS, InterruptedError, runImport } from "./job.ts";
 import { log } from "./log.ts";
@@ -34,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`${err.message}\n${USAGE}\n`);
-      return 2;
+      return err.exitCode;
     }
     if (err instanceof InterruptedError) {
       log.warn({ reason: err.message }, "import interrupted; re-run the same command to resume");
@@ -49,30 +51,14 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-class UsageError extends Error {}
-
-/** The Batch job gets the DB as separate variables, the credentials from Secrets Manager. */
-export function databaseFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.MYSQL_URL) return env.MYSQL_URL;
-  const {
-    IKOU_DB_HOST: host,
-    IKOU_DB_PORT: port = "3306",
-    IKOU_DB_NAME: name,
-    IKOU_DB_USER: user,
-    IKOU_DB_PASSWORD: password,
-  } = env;
-  if (!host || !name || !user) return undefined;
-  const auth = password
-    ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}`
-    : encodeURIComponent(user);
-  return `mysql://${auth}@${host}:${port}/${encodeURIComponent(name)}`;
-}
-
-/** s3://$IKOU_BUCKET/$IKOU_PREFIX/<area>/ — the shop's part of the migration bucket (infra/storage.ts). */
-function shopArea(area: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (!env.IKOU_BUCKET) return undefined;
-  const prefix = (env.IKOU_PREFIX ?? "").replace(/^\/+|\/+$/g, "");
-  return `s3://${env.IKOU_BUCKET}/${prefix ? `${prefix}/` : ""}${area}/`;
+/** What a job on AWS Batch takes from its environment when a flag is absent (lib/job-contract.ts). */
+export function importDefaultsFromEnv(env: NodeJS.ProcessEnv = process.env) {
+  return {
+    shop: env[JOB_ENV.shop],
+    source: env[JOB_ENV.source],
+    input: shopArea("raw", env),
+    db: databaseUrlFromEnv(env),
+  };
 }
 
 /** Reports go next to the exports in the shop's bucket when there is one, else under ./out. */
@@ -99,9 +85,10 @@ function positiveInt(name: string, text: string | undefined, fallback: number): 
 
 async function migrateCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { db: { type: "string" } } });
-  const db = values.db ?? databaseFromEnv();
+  const db = values.db ?? databaseUrlFromEnv();
   if (!db) throw new UsageError("no database: pass --db or set MYSQL_URL");
-  const conn = await mysql.createConnection(db);
+  parseDatabaseUrl(db);
+  const conn = await connectMysql(db);
   try {
     const applied = await migrate(conn);
     process.stdout.write(
@@ -136,8 +123,14 @@ function parseImportArgs(args: string[]) {
 
 async function importCommand(args: string[]): Promise<number> {
   const values = parseImportArgs(args);
-  values.source ??= process.env.IKOU_SOURCE;
-  values.input ??= shopArea("raw");
+  const fromEnv = importDefaultsFromEnv();
+  // Every log line of a Batch job names its shop: one log group may hold several shops' runs.
+  if (fromEnv.shop) log.setBindings({ shop: fromEnv.shop });
+  values.source ??= fromEnv.source;
+  values.input ??= fromEnv.input;
+  const db = values.db ?? fromEnv.db;
+  // Checked before anything is read, so a typo costs nothing.
+  if (db && !values["dry-run"]) parseDatabaseUrl(db, values.db ? "--db" : "MYSQL_URL/IKOU_DB_*");
   if (!values.source || !values.input) throw new UsageError("--source and --input are required");
   const shard = parseShard(values.shard);
   const adapter = await resolveSource(values.source);
@@ -157,7 +150,7 @@ async function importCommand(args: string[]): Promise<number> {
       adapter,
       sourceName: values.source,
       input: values.input,
-      db: values.db ?? databaseFromEnv(),
+      db,
       parallel: positiveInt("parallel", values.parallel, DEFAULTS.parallel),
       chunkRows: positiveInt("chunk", values.chunk, DEFAULTS.chunkRows),
       dryRun: values["dry-run"],

@@ -1,6 +1,7 @@
 // The import job: files → rows → groups → chunks → lanes, with resume, sharding, a graceful
 // stop on SIGTERM and a report that proves every row was loaded, rejected or skipped.
-import mysql, { type Connection } from "mysql2/promise";
+import type { Connection } from "mysql2/promise";
+import { connectMysql, maskUrl } from "../lib/mysql.ts";
 import { createHash } from "node:crypto";
 import { dryRun } from "./dry-run.ts";
 import { newTally, preparedChunks, type FileTally, type Progress } from "./chunk-source.ts";
@@ -8,7 +9,7 @@ import { ENTITIES, type Entity, type SourceAdapter } from "./core/records.ts";
 import type { Shard } from "./core/shard.ts";
 import { readCsvRecords, type ReadStats } from "./input/csv-records.ts";
 import { listInputs, type InputFile } from "./input/location.ts";
-import { log, maskUrl } from "./log.ts";
+import { log } from "./log.ts";
 import { stagedChunksInWorkers } from "./parse-thread.ts";
 import { splitRanges } from "./input/split.ts";
 import { buildReport, type ImportReport } from "./report.ts";
@@ -82,17 +83,7 @@ function runKey(adapter: SourceAdapter, input: string, shard: Shard, files: Inpu
   return h.digest("hex");
 }
 
-async function connect(url: string): Promise<Connection> {
-  return mysql.createConnection({
-    uri: url,
-    dateStrings: true,
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-    charset: "utf8mb4_bin",
-    // affectedRows must count changed rows only: the chunk writer checks its upserts with it.
-    flags: ["-FOUND_ROWS"],
-  });
-}
+const connect = (url: string): Promise<Connection> => connectMysql(url);
 
 /** A fixed number of connections, each writing one chunk at a time: N chunks in flight, never more. */
 class Lanes {

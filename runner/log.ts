@@ -12,8 +12,3 @@ export const log = pino(
 );
 
 export type Logger = typeof log;
-
-/** mysql://user:secret@host/db → mysql://user:***@host/db, for messages that must name the server. */
-export function maskUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
-}

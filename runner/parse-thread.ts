@@ -32,7 +32,7 @@ export const CREDITS = 2;
 
 /**
  * 4 MB semi-spaces: the worker allocates fast and briefly, and smaller ones had it scavenging
- * for over a third of its time (see scripts/job-env.ts). A --max-semi-space-size flag overrides this.
+ * for over a third of its time (see lib/job-contract.ts). A --max-semi-space-size flag overrides this.
  */
 const YOUNG_GENERATION_MB = 12;
 

@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { generateEccube4 } from "./generate-eccube4.ts";
-import { jobEnv } from "./job-env.ts";
+import { localJobEnv as jobEnv } from "../lib/job-contract.ts";
 import { startStandIns } from "./standins.ts";
 
 const { values } = parseArgs({

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { parseCidr } from "../infra/cidr.ts";
 import { fargateSizeProblem } from "../infra/fargate.ts";
+import { parseSourceName, SOURCE_HINT } from "../lib/job-contract.ts";
 
 const cidr = z.string().refine((v) => parseCidr(v) !== undefined, "must be an IPv4 CIDR like 10.42.0.0/16");
 const awsId = (prefix: string) =>
@@ -107,9 +108,7 @@ const schema = z
       .object({
         imageTag: z.string().regex(/^[\w][\w.-]{0,127}$/, "must be an image tag"),
         /** What `ikou import --source` the jobs run: the cart the shop migrates from. */
-        source: z
-          .string()
-          .regex(/^(eccube4|shopify|mapping:\S+)$/, "must be eccube4, shopify or mapping:<file>"),
+        source: z.string().refine((s) => parseSourceName(s) !== undefined, `must be ${SOURCE_HINT}`),
         maxVcpus: z.number().int().min(1).max(256),
         logRetentionDays: z.union([
           z.literal(7),

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ImportBatch, JOB_STAGES, SPOT_INTERRUPTED_REASON } from "../../infra/batch.ts";
-import type { PlannedResource } from "../../infra/plan/mocks.ts";
+import type { PlannedResource } from "../../stacks/plan/mocks.ts";
 import { identity, json, mockRun, ofType, one, REGION } from "./support.ts";
 
 const DB_PASSWORD = "correct-horse-battery";

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { INTERFACE_ENDPOINTS, MigrationNetwork, MYSQL_PORT } from "../../infra/network.ts";
-import { MOCK_ACCOUNT_ID, type PlannedResource } from "../../infra/plan/mocks.ts";
+import { MOCK_ACCOUNT_ID, type PlannedResource } from "../../stacks/plan/mocks.ts";
 import { identity, mockRun, ofType, one, REGION } from "./support.ts";
 
 const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { PlannedResource } from "../../infra/plan/mocks.ts";
+import type { PlannedResource } from "../../stacks/plan/mocks.ts";
 import { IMAGE_UNITS, ImageRegistry } from "../../infra/registry.ts";
 import { MigrationBucket } from "../../infra/storage.ts";
 import { identity, json, mockRun, ofType, one } from "./support.ts";

@@ -1,6 +1,6 @@
 // Shared by the component tests: run a program under Pulumi's mocks once per test file (mock
 // runtime state is per process, and vitest's forks pool gives each file its own).
-import { type PlannedResource, runUnderMocks } from "../../infra/plan/mocks.ts";
+import { type PlannedResource, runUnderMocks } from "../../stacks/plan/mocks.ts";
 import type { ShopIdentity } from "../../infra/tags.ts";
 
 export const identity: ShopIdentity = { shop: "shop-test", env: "dev", owner: "tests" };

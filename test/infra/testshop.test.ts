@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { PlannedResource } from "../../infra/plan/mocks.ts";
+import type { PlannedResource } from "../../stacks/plan/mocks.ts";
 import { IMAGE_UNITS, type ImageUnit } from "../../infra/registry.ts";
 import { TEST_SHOP_SERVICES, TestShop } from "../../infra/testshop.ts";
 import { identity, json, mockRun, ofType, one, REGION } from "./support.ts";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { configFromYaml } from "../../infra/plan/run.ts";
+import { configFromYaml } from "../../lib/stack-file.ts";
 import {
   type NetworkConfig,
   parseStackConfig,

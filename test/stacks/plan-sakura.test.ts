@@ -1,6 +1,6 @@
 // The full offline plan of one example shop, in-process, asserting on its structured result.
 import { beforeAll, describe, expect, it } from "vitest";
-import { planStack, type PlanResult } from "../../infra/plan/run.ts";
+import { planStack, type PlanResult } from "../../stacks/plan/run.ts";
 import { IMAGE_UNITS } from "../../infra/registry.ts";
 
 let result: Extract<PlanResult, { config: unknown }>;

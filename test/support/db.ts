@@ -1,5 +1,6 @@
 // A fresh database on the shared throwaway MariaDB for each test that needs one.
-import mysql from "mysql2/promise";
+import type mysql from "mysql2/promise";
+import { connectMysql, withDatabase } from "../../lib/mysql.ts";
 import { randomBytes } from "node:crypto";
 
 export interface TestDatabase {
@@ -12,18 +13,13 @@ export async function freshDatabase(label: string): Promise<TestDatabase> {
   const base = process.env.MYSQL_URL;
   if (!base) throw new Error("MYSQL_URL is not set: the global setup starts MariaDB");
   const name = `t_${label.replace(/\W/g, "_")}_${randomBytes(3).toString("hex")}`;
-  const admin = await mysql.createConnection(base);
+  const admin = await connectMysql(base);
   await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  const conn = await mysql.createConnection({
-    uri: url.toString(),
-    dateStrings: true,
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-  });
+  const url = withDatabase(base, name);
+  // The runner's own connection settings (flags included), so tests count rows as it does.
+  const conn = await connectMysql(url);
   return {
-    url: url.toString(),
+    url,
     query: async <T>(sql: string, params?: unknown[]) => (await conn.query(sql, params))[0] as T,
     drop: async () => {
       await conn.end();

@@ -1,6 +1,6 @@
 // Rough monthly and per-import AWS cost of one shop's migration, for deciding sizes before `up`.
-import type { JobStage } from "../batch.ts";
-import { INTERFACE_ENDPOINTS } from "../network.ts";
+import type { JobStage } from "../../infra/batch.ts";
+import { INTERFACE_ENDPOINTS } from "../../infra/network.ts";
 
 interface RegionPrices {
   /** Fargate Linux/x86, USD per vCPU-hour and per GB-hour. */

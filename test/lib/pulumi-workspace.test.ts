@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { localPulumiCommand, localPulumiEnv } from "../../scripts/pulumi-local.ts";
+import { workspaceOptions } from "../../lib/pulumi-workspace.ts";
 
 // A dynamic provider runs out of process through @pulumi/pulumi's pulumi-resource-pulumi-nodejs.
 const greetingProvider: pulumi.dynamic.ResourceProvider = {
@@ -37,7 +37,6 @@ describe("Pulumi CLI stand-in via the Automation API", () => {
   it("creates a stack with a component and a dynamic resource, ups, reads outputs, destroys, removes", async () => {
     const backendDir = await mkdtemp(path.join(os.tmpdir(), "ikou-pulumi-"));
     dirs.push(backendDir);
-    const pulumiCommand = await localPulumiCommand();
     const stack = await LocalWorkspace.createStack(
       {
         projectName: "ikou-automation-test",
@@ -47,16 +46,11 @@ describe("Pulumi CLI stand-in via the Automation API", () => {
           return { text: g.text, secret: pulumi.secret("s3cr3t-value") };
         },
       },
-      {
-        pulumiCommand,
-        envVars: localPulumiEnv({ backendDir, passphrase: "test-passphrase" }),
-        secretsProvider: "passphrase",
-        projectSettings: {
-          name: "ikou-automation-test",
-          runtime: "nodejs",
-          backend: { url: `file://${backendDir}` },
-        },
-      },
+      await workspaceOptions({
+        backend: backendDir,
+        passphrase: "test-passphrase",
+        projectName: "ikou-automation-test",
+      }),
     );
     const up = await stack.up();
     expect(up.summary.result).toBe("succeeded");

@@ -1,6 +1,7 @@
 // `ikou plan --stack <shop> [--stacks-dir <dir>]`: argument parsing and exit codes only.
 import { parseArgs } from "node:util";
-import { IKOU_RULES } from "../policies/rules.ts";
+import { IKOU_RULES } from "../../infra/policies/rules.ts";
+import { StackFileError } from "../../lib/stack-file.ts";
 import { planStack } from "./run.ts";
 import { formatCost, formatPolicies, formatTree } from "./tree.ts";
 
@@ -10,7 +11,7 @@ export async function main(argv: string[]): Promise<number> {
   let values: { stack?: string; "stacks-dir"?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: argv.slice(1),
       options: {
         stack: { type: "string", short: "s" },
         "stacks-dir": { type: "string" },
@@ -29,12 +30,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const result = await planStack({ stack: values.stack, stacksDir: values["stacks-dir"] ?? "stacks" }).catch(
-    (err: NodeJS.ErrnoException) => {
-      if (err.code === "ENOENT") return undefined;
-      throw err;
-    },
-  );
+  let result: Awaited<ReturnType<typeof planStack>> | undefined;
+  try {
+    result = await planStack({ stack: values.stack, stacksDir: values["stacks-dir"] ?? "stacks" });
+  } catch (err) {
+    if (err instanceof StackFileError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
   if (!result) {
     process.stderr.write(`no stack config ${values["stacks-dir"] ?? "stacks"}/Pulumi.${values.stack}.yaml\n`);
     return 2;

@@ -1,6 +1,6 @@
 // Human-readable plan output: resource tree with the settings that matter, policies, cost.
-import type { GuardResult } from "../policies/awsguard.ts";
-import type { Violation } from "../policies/rules.ts";
+import type { GuardResult } from "../../infra/policies/awsguard.ts";
+import type { Violation } from "../../infra/policies/rules.ts";
 import type { CostEstimate } from "./cost.ts";
 import { type PlannedResource, resourceKey } from "./mocks.ts";
 

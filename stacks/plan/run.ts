@@ -1,40 +1,12 @@
 // `ikou plan`: the stack program under mocks, then the policies and the cost estimate over what it
 // would create. No credentials, no network, no Pulumi engine.
-import { readFile } from "node:fs/promises";
-import path from "node:path";
-import { parse } from "yaml";
-import { type GuardResult, runAwsGuard } from "../policies/awsguard.ts";
-import { evaluate, IKOU_RULES, type ResourceView, type Violation } from "../policies/rules.ts";
+import { type GuardResult, runAwsGuard } from "../../infra/policies/awsguard.ts";
+import { evaluate, IKOU_RULES, type ResourceView, type Violation } from "../../infra/policies/rules.ts";
+import { PROJECT_NAME as PROJECT } from "../../lib/pulumi-workspace.ts";
+import { readStackFile } from "../../lib/stack-file.ts";
+import { parseStackConfig, StackConfigError, type StackConfig } from "../config.ts";
 import { type CostEstimate, estimateCost } from "./cost.ts";
 import { type PlannedResource, runUnderMocks } from "./mocks.ts";
-import { parseStackConfig, StackConfigError, type StackConfig } from "../../stacks/config.ts";
-
-export const PROJECT = "ikou";
-/** Stands in for `secure:` values: plan never decrypts, it only needs to know they are set. */
-export const SECRET_PLACEHOLDER = "offline-plan-placeholder-secret";
-
-export interface StackFile {
-  config: Record<string, string>;
-  secretKeys: string[];
-}
-
-/** A `Pulumi.<stack>.yaml` `config:` map in the `namespace:key -> string` form Pulumi hands programs. */
-export function configFromYaml(text: string): StackFile {
-  const doc = (parse(text) ?? {}) as { config?: Record<string, unknown> };
-  const config: Record<string, string> = {};
-  const secretKeys: string[] = [];
-  for (const [rawKey, value] of Object.entries(doc.config ?? {})) {
-    const key = rawKey.includes(":") ? rawKey : `${PROJECT}:${rawKey}`;
-    const secure = typeof value === "object" && value !== null && "secure" in value;
-    if (secure) secretKeys.push(key);
-    config[key] = secure ? SECRET_PLACEHOLDER : typeof value === "string" ? value : JSON.stringify(value);
-  }
-  return { config, secretKeys };
-}
-
-export function stackFilePath(stacksDir: string, stack: string): string {
-  return path.join(stacksDir, `Pulumi.${stack}.yaml`);
-}
 
 export type PlanResult =
   | { ok: false; stack: string; configProblems: string[] }
@@ -85,7 +57,7 @@ export function viewsOf(stack: string, resources: PlannedResource[]): ResourceVi
 }
 
 export async function planStack(opts: { stack: string; stacksDir: string }): Promise<PlanResult> {
-  const file = configFromYaml(await readFile(stackFilePath(opts.stacksDir, opts.stack), "utf8"));
+  const file = await readStackFile(opts.stacksDir, opts.stack);
   let config: StackConfig;
   try {
     // The same parser the stack program runs, so plan and `pulumi up` reject the same configs.
@@ -96,7 +68,7 @@ export async function planStack(opts: { stack: string; stacksDir: string }): Pro
     throw err;
   }
   // The stack's real entry point, reading its config from the mocked runtime like under `pulumi up`.
-  const program = (await import("../../stacks/index.ts")).default;
+  const program = (await import("../program.ts")).shopProgram;
   const run = await runUnderMocks({ project: PROJECT, stack: opts.stack, config: file.config, program });
   const views = viewsOf(opts.stack, run.resources);
   const violations = evaluate(IKOU_RULES, { shop: opts.stack, resources: views });

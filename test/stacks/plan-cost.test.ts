@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { cidrSubnet } from "../../infra/cidr.ts";
-import { fargateSizeProblem, nodeHeapMiB } from "../../infra/fargate.ts";
-import { estimateCost } from "../../infra/plan/cost.ts";
+import { fargateSizeProblem } from "../../infra/fargate.ts";
+import { estimateCost } from "../../stacks/plan/cost.ts";
 
 describe("Fargate sizes", () => {
   it.each([
@@ -23,11 +23,6 @@ describe("Fargate sizes", () => {
     [3, 8192, "vcpu"],
   ] as const)("rejects %s vCPU with %s MiB on %s", (vcpu, mem, field) => {
     expect(fargateSizeProblem(vcpu, mem)?.field).toBe(field);
-  });
-
-  it("caps the V8 heap at the runner's flat need, and leaves small tasks a quarter outside it", () => {
-    expect(nodeHeapMiB(8192)).toBe(512);
-    expect(nodeHeapMiB(512)).toBe(384);
   });
 });
 
