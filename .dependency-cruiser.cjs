@@ -12,7 +12,11 @@ module.exports = {
       path: "^(bin|infra|stacks|envsvc|submit|scripts|test)/",
     }),
     forbid("runner-core-is-pure", "core/: records, validation, transform; no I/O", "^runner/core/", {
-      path: ["^runner/(?!core/|schema/)", "^node_modules/mysql2", "^(node:)?(fs|net|child_process|worker_threads)"],
+      path: [
+        "^runner/(?!core/|schema/)",
+        "^node_modules/mysql2",
+        "^(node:)?(fs|net|child_process|worker_threads)",
+      ],
       pathNot: "^runner/core/",
     }),
     forbid("runner-schema-is-lowest", "schema/ imports nothing else of the runner", "^runner/schema/", {
@@ -33,12 +37,22 @@ module.exports = {
     forbid("envsvc-core-is-pure", "envsvc/core decides; ports and routers act", "^envsvc/core/", {
       path: ["^envsvc/(http|ports)/", "^node_modules/(mysql2|express|@slack|@pulumi|@aws-sdk)"],
     }),
-    forbid("submit-stands-alone", "submit/ drives Batch; it does not reach into envsvc or scripts", "^submit/", {
-      path: "^(bin|envsvc|scripts|test)/",
-    }),
-    forbid("nothing-imports-bin-or-tests", "bin/ and test/ are leaves", "^(lib|runner|infra|stacks|envsvc|submit|scripts)/", {
-      path: "^(bin|test)/",
-    }),
+    forbid(
+      "submit-stands-alone",
+      "submit/ drives Batch; it does not reach into envsvc or scripts",
+      "^submit/",
+      {
+        path: "^(bin|envsvc|scripts|test)/",
+      },
+    ),
+    forbid(
+      "nothing-imports-bin-or-tests",
+      "bin/ and test/ are leaves",
+      "^(lib|runner|infra|stacks|envsvc|submit|scripts)/",
+      {
+        path: "^(bin|test)/",
+      },
+    ),
   ],
   options: {
     doNotFollow: { path: "node_modules" },

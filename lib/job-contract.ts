@@ -36,7 +36,8 @@ export type SourceRef = { kind: "builtin"; name: BuiltinSource } | { kind: "mapp
 
 /** Parses a `--source`/IKOU_SOURCE value, or undefined when it names no source. */
 export function parseSourceName(text: string): SourceRef | undefined {
-  if ((SOURCE_NAMES as readonly string[]).includes(text)) return { kind: "builtin", name: text as BuiltinSource };
+  if ((SOURCE_NAMES as readonly string[]).includes(text))
+    return { kind: "builtin", name: text as BuiltinSource };
   if (text.startsWith(MAPPING_PREFIX) && /^\S+$/.test(text.slice(MAPPING_PREFIX.length)))
     return { kind: "mapping", file: text.slice(MAPPING_PREFIX.length) };
   return undefined;
@@ -77,7 +78,9 @@ export function databaseUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string
   const user = env[JOB_ENV.dbUser];
   const password = env[JOB_ENV.dbPassword];
   if (!host || !name || !user) return undefined;
-  const auth = password ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}` : encodeURIComponent(user);
+  const auth = password
+    ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}`
+    : encodeURIComponent(user);
   return `mysql://${auth}@${host}:${port}/${encodeURIComponent(name)}`;
 }
 
@@ -90,7 +93,9 @@ export function shopArea(area: string, env: NodeJS.ProcessEnv = process.env): st
 }
 
 /** The array child this process is, from Batch's variables; undefined outside an array job. */
-export function arrayChildFromEnv(env: NodeJS.ProcessEnv = process.env): { index: string; size: string } | undefined {
+export function arrayChildFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): { index: string; size: string } | undefined {
   const index = env[JOB_ENV.arrayIndex];
   if (index === undefined) return undefined;
   return { index, size: env[JOB_ENV.arraySize] ?? "" };

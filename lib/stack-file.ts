@@ -34,11 +34,15 @@ export function configFromYaml(text: string, file = "Pulumi.<stack>.yaml"): Stac
   } catch (err) {
     if (err instanceof YAMLParseError) {
       const at = err.linePos?.[0];
-      throw new StackFileError(file, `${at ? `line ${at.line} column ${at.col}: ` : ""}${err.code}: YAML syntax error`);
+      throw new StackFileError(
+        file,
+        `${at ? `line ${at.line} column ${at.col}: ` : ""}${err.code}: YAML syntax error`,
+      );
     }
     throw err;
   }
-  if (typeof doc !== "object" || Array.isArray(doc)) throw new StackFileError(file, "expected a YAML mapping");
+  if (typeof doc !== "object" || Array.isArray(doc))
+    throw new StackFileError(file, "expected a YAML mapping");
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
   for (const [rawKey, value] of Object.entries(doc.config ?? {})) {

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { jobRuntimeEnv } from "../../lib/job-contract.ts";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ImportBatch, JOB_STAGES, SPOT_INTERRUPTED_REASON } from "../../infra/batch.ts";
 import type { PlannedResource } from "../../stacks/plan/mocks.ts";
@@ -103,8 +104,10 @@ describe("ImportBatch", () => {
       Object.fromEntries(
         (container(stage)["environment"] as { name: string; value: string }[]).map((e) => [e.name, e.value]),
       );
-    expect(env("import")["NODE_OPTIONS"]).toBe("--max-old-space-size=512");
-    expect(env("transform")["NODE_OPTIONS"]).toBe("--max-old-space-size=512");
+    // The settings the benchmark measured (lib/job-contract.ts), sized from each task's memory.
+    expect(env("import")).toMatchObject(jobRuntimeEnv(8192));
+    expect(env("import")["NODE_OPTIONS"]).toBe("--max-old-space-size=512 --max-semi-space-size=4");
+    expect(env("import")["MALLOC_ARENA_MAX"]).toBe("2");
     // What the runner reads when Batch starts `ikou import` with no arguments (runner/cli.ts).
     expect(env("import")).toMatchObject({
       IKOU_SOURCE: "eccube4",

@@ -70,7 +70,10 @@ describe("the job contract", () => {
 
   it("resolves every built-in source name to an adapter of that name", async () => {
     for (const name of ["eccube4", "shopify"]) expect((await resolveSource(name)).system).toBe(name);
-    expect(parseSourceName("mapping:carts/makeshop.yaml")).toEqual({ kind: "mapping", file: "carts/makeshop.yaml" });
+    expect(parseSourceName("mapping:carts/makeshop.yaml")).toEqual({
+      kind: "mapping",
+      file: "carts/makeshop.yaml",
+    });
     expect(parseSourceName("woocommerce")).toBeUndefined();
     expect(parseSourceName("mapping:")).toBeUndefined();
   });
