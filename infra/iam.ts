@@ -26,11 +26,23 @@ export function assumeRolePolicy(service: string): string {
 export function serviceRole(
   parent: pulumi.Resource,
   name: string,
-  opts: { roleName: string; service: string; tags: Record<string, string>; statements: Statement[] },
+  opts: {
+    roleName: string;
+    service: string;
+    tags: Record<string, string>;
+    statements: Statement[];
+    /** Caps what the role can ever be granted; roles envsvc creates must carry the platform's boundary. */
+    permissionsBoundary?: pulumi.Input<string>;
+  },
 ): aws.iam.Role {
   const role = new aws.iam.Role(
     name,
-    { name: opts.roleName, assumeRolePolicy: assumeRolePolicy(opts.service), tags: opts.tags },
+    {
+      name: opts.roleName,
+      assumeRolePolicy: assumeRolePolicy(opts.service),
+      permissionsBoundary: opts.permissionsBoundary,
+      tags: opts.tags,
+    },
     { parent },
   );
   new aws.iam.RolePolicy(name, { role: role.id, policy: policyDocument(opts.statements) }, { parent });

@@ -66,28 +66,8 @@ const networkSchema = z
   .object({ vpc: z.union([newVpc, existingVpc]), egress: z.enum(["endpoints", "nat"]), peer: peerSchema })
   .strict();
 
-const testShopSchema = z
-  .object({
-    clusterArn: arn,
-    listenerArn: arn,
-    albSecurityGroupId: awsId("sg"),
-    domain: z.string().regex(/^[a-z0-9.-]+$/, "must be a DNS domain"),
-    sourceRepo: z.string().url(),
-    envs: z
-      .array(
-        z
-          .object({
-            id: z.string().regex(/^[a-z0-9-]{1,20}$/, "must be 1-20 of a-z, 0-9, -"),
-            branch: z.string().min(1),
-            /** Tag the services start on; CodeBuild moves them to each build's tag afterwards. */
-            imageTag: z.string().regex(/^[\w][\w.-]{0,127}$/, "must be an image tag"),
-            rulePriority: z.number().int().min(1).max(50000),
-          })
-          .strict(),
-      )
-      .default([]),
-  })
-  .strict();
+/** Test envs of this shop run as stacks of their own (stacks/testshop); the shop only says where its code is. */
+const testShopSchema = z.object({ sourceRepo: z.string().url() }).strict();
 
 const schema = z
   .object({

@@ -1,10 +1,10 @@
 // The stack program of one client shop. `stacks/index.ts` hands it to Pulumi; `ikou plan` runs it under mocks.
+import * as pulumi from "@pulumi/pulumi";
 import { ImportBatch } from "../infra/batch.ts";
 import { MigrationNetwork } from "../infra/network.ts";
 import { ImageRegistry } from "../infra/registry.ts";
 import { MigrationBucket } from "../infra/storage.ts";
 import type { ShopIdentity } from "../infra/tags.ts";
-import { TestShop } from "../infra/testshop.ts";
 import { readStackConfig, type StackConfig } from "./config.ts";
 
 export function shopStack(cfg: StackConfig) {
@@ -30,35 +30,6 @@ export function shopStack(cfg: StackConfig) {
     db: { ...cfg.db, password: cfg.dbPassword },
     logRetentionDays: cfg.batch.logRetentionDays,
   });
-  const testShops = (cfg.testShop?.envs ?? []).map((env) => {
-    const ts = cfg.testShop!;
-    const shop = new TestShop(`${cfg.shop}-test-${env.id}`, {
-      identity,
-      envId: env.id,
-      branch: env.branch,
-      imageTag: env.imageTag,
-      clusterArn: ts.clusterArn,
-      listenerArn: ts.listenerArn,
-      albSecurityGroupId: ts.albSecurityGroupId,
-      rulePriority: env.rulePriority,
-      hostname: `${env.id}.${ts.domain}`,
-      vpcId: network.vpcId,
-      subnetIds: network.subnetIds,
-      sourceRepo: ts.sourceRepo,
-      repositoryUrls: registry.repositoryUrls,
-      repositoryArns: registry.repositoryArns,
-      region: cfg.region,
-    });
-    return [
-      env.id,
-      {
-        url: shop.url,
-        targetGroupArnSuffix: shop.targetGroupArnSuffix,
-        buildProjectName: shop.buildProjectName,
-      },
-    ] as const;
-  });
-
   // What the runner (submits jobs) and envsvc (builds and reaps test envs) read from this stack.
   return {
     region: cfg.region,
@@ -68,7 +39,13 @@ export function shopStack(cfg: StackConfig) {
     bucketName: bucket.bucketName,
     bucketPrefix: bucket.prefix,
     repositoryUrls: registry.repositoryUrls,
-    testShops: Object.fromEntries(testShops),
+    repositoryArns: registry.repositoryArns,
+    dbSecretArn: batch.dbSecretArn,
+    // What a test env of this shop (stacks/testshop) runs from: its code and the migrated data.
+    testShopSource: pulumi.output({
+      sourceRepo: cfg.testShop?.sourceRepo ?? null,
+      db: { host: cfg.db.host, port: cfg.db.port, name: cfg.db.name, secretArn: batch.dbSecretArn },
+    }),
   };
 }
 

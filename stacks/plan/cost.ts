@@ -1,49 +1,7 @@
 // Rough monthly and per-import AWS cost of one shop's migration, for deciding sizes before `up`.
 import type { JobStage } from "../../infra/batch.ts";
 import { INTERFACE_ENDPOINTS } from "../../infra/network.ts";
-
-interface RegionPrices {
-  /** Fargate Linux/x86, USD per vCPU-hour and per GB-hour. */
-  onDemand: { vcpuHour: number; gbHour: number };
-  spot: { vcpuHour: number; gbHour: number };
-  natHour: number;
-  /** Per interface endpoint per AZ. */
-  endpointHour: number;
-}
-
-// Source: https://aws.amazon.com/fargate/pricing/ and https://aws.amazon.com/vpc/pricing/ as of
-// 2025-06. Spot prices float; these are the published snapshot (~70% below on-demand). Data
-// processing (NAT/endpoint per GB) and S3/ECR storage are not included.
-export const PRICES: Readonly<Record<string, RegionPrices>> = {
-  "us-east-1": {
-    onDemand: { vcpuHour: 0.04048, gbHour: 0.004445 },
-    spot: { vcpuHour: 0.01246, gbHour: 0.00137 },
-    natHour: 0.045,
-    endpointHour: 0.01,
-  },
-  "us-west-2": {
-    onDemand: { vcpuHour: 0.04048, gbHour: 0.004445 },
-    spot: { vcpuHour: 0.01246, gbHour: 0.00137 },
-    natHour: 0.045,
-    endpointHour: 0.01,
-  },
-  "eu-west-1": {
-    onDemand: { vcpuHour: 0.04048, gbHour: 0.004445 },
-    spot: { vcpuHour: 0.01315, gbHour: 0.00144 },
-    natHour: 0.048,
-    endpointHour: 0.011,
-  },
-  "ap-northeast-1": {
-    onDemand: { vcpuHour: 0.05056, gbHour: 0.00553 },
-    spot: { vcpuHour: 0.01582, gbHour: 0.00173 },
-    natHour: 0.062,
-    endpointHour: 0.014,
-  },
-};
-
-const HOURS_PER_MONTH = 730;
-const SECRET_MONTH = 0.4;
-const KMS_KEY_MONTH = 1;
+import { HOURS_PER_MONTH, KMS_KEY_MONTH, PRICES, SECRET_MONTH } from "../pricing.ts";
 
 export interface CostInput {
   region: string;

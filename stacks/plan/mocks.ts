@@ -66,6 +66,8 @@ export async function runUnderMocks<T>(opts: {
   stack: string;
   config: Record<string, string>;
   program: () => Promise<T>;
+  /** Outputs of the stacks a program references (StackReference), by stack name. */
+  stackOutputs?: (stack: string) => Record<string, unknown> | undefined;
 }): Promise<MockRun<T>> {
   const region = opts.config["aws:region"] ?? "us-east-1";
   const resources: PlannedResource[] = [];
@@ -75,6 +77,12 @@ export async function runUnderMocks<T>(opts: {
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
+        if (args.type === "pulumi:pulumi:StackReference") {
+          const name = String(args.inputs["name"]);
+          const outputs = opts.stackOutputs?.(name);
+          if (!outputs) throw new Error(`no outputs for referenced stack ${name}`);
+          return { id: name, state: { name, outputs, secretOutputNames: [] } };
+        }
         const id = fakeId(args.type, args.name);
         const state = { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs, region) };
         // Constructors run (and record parents) before their registration reaches the mocks.

@@ -19,14 +19,13 @@ describe("plan of shop-sakura", () => {
     expect(result.ok).toBe(true);
   });
 
-  it("puts every AWS resource under one of the five components", () => {
+  it("puts every AWS resource under one of the four components; test envs are stacks of their own", () => {
     const components = result.resources.filter((r) => r.type.startsWith("ikou:infra:")).map((r) => r.type);
     expect(components.sort()).toEqual([
       "ikou:infra:ImageRegistry",
       "ikou:infra:ImportBatch",
       "ikou:infra:MigrationBucket",
       "ikou:infra:MigrationNetwork",
-      "ikou:infra:TestShop",
     ]);
     const orphans = result.resources.filter(
       (r) => r.type.startsWith("aws:") && !r.parent?.startsWith("ikou:infra:"),
@@ -40,15 +39,16 @@ describe("plan of shop-sakura", () => {
       jobDefinitionArns: Record<string, string>;
       bucketName: string;
       repositoryUrls: Record<string, string>;
-      testShops: Record<string, { targetGroupArnSuffix: string }>;
+      testShopSource: { sourceRepo: string; db: { name: string; secretArn: string } };
     };
     expect(outputs.jobQueueArn).toMatch(/^arn:aws:batch:ap-northeast-1:/);
     expect(Object.keys(outputs.jobDefinitionArns)).toEqual(["transform", "import"]);
     expect(outputs.bucketName).toBe("ikou-shop-sakura-prod-data");
     expect(Object.keys(outputs.repositoryUrls).sort()).toEqual([...IMAGE_UNITS].sort());
-    expect(outputs.testShops["sakura-main"]?.targetGroupArnSuffix).toMatch(
-      /^targetgroup\/ikou-sakura-main\//,
-    );
+    expect(outputs.testShopSource).toMatchObject({
+      sourceRepo: "https://github.com/example-org/shop-sakura",
+      db: { name: "shop_sakura", secretArn: expect.stringMatching(/^arn:aws:secretsmanager:/) },
+    });
   });
 
   it("estimates Spot below on-demand, per import and per month", () => {
