@@ -1,0 +1,527 @@
+// The service every entry point drives: it checks who may do what, records it in the registry,
+// and runs Pulumi operations in the background, one per env, a few at a time.
+import { createHash } from "node:crypto";
+import { newEnvId, newOperationId, SHOP_PATTERN } from "./ids.ts";
+import {
+  EnvError,
+  stackNameOf,
+  type Actor,
+  type CreateEnvRequest,
+  type EnvServiceApi,
+  type EnvTarget,
+  type Environment,
+  type IdleNotifier,
+  type Operation,
+  type TargetName,
+} from "./model.ts";
+import { OperationQueue, QueueClosedError } from "./op-queue.ts";
+import { assertMayChange, decideIdle, extendedExpiry, initialExpiry, type LifetimePolicy } from "./policy.ts";
+import type { Clock, EnvRecord, Registry, StackDriver, StackEvents, User } from "./ports.ts";
+
+/** Structured logging the core needs; pino satisfies it. */
+export interface ServiceLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface ServiceOptions {
+  registry: Registry;
+  stacks: StackDriver;
+  targets: Partial<Record<TargetName, EnvTarget>>;
+  defaultTarget: TargetName;
+  notifier: IdleNotifier;
+  clock: Clock;
+  log: ServiceLog;
+  policy: LifetimePolicy;
+  /** Concurrent Pulumi operations across all envs. */
+  operationCap: number;
+  /** Envs a member may hold at once (not destroyed or failed). Admins are not limited. */
+  perUserQuota: number;
+  random: (n: number) => Uint8Array;
+}
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+const ACTIVE_STATUSES = ["creating", "ready", "destroying"] as const;
+
+/** A message safe to show: first line, no credentials of URLs, bounded. */
+export function publicMessage(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const line =
+    text
+      .split("\n")
+      .map((l) => l.trim())
+      .find((l) => l && !/^(error:|\s*$)/i.test(l)) ?? text.trim();
+  return line.replace(/\/\/([^:/@\s]+):[^@\s]*@/g, "//$1:***@").slice(0, 500);
+}
+
+export class EnvService implements EnvServiceApi {
+  private readonly queue: OperationQueue;
+  private readonly running = new Map<string, Promise<void>>();
+  /** Stack outputs per env, kept after up; loaded from the stack after a restart. */
+  private readonly outputsCache = new Map<string, Record<string, unknown>>();
+  private draining = false;
+
+  constructor(private readonly o: ServiceOptions) {
+    this.queue = new OperationQueue(o.operationCap);
+  }
+
+  get queueStats() {
+    return this.queue.stats;
+  }
+
+  // --- who is asking -----------------------------------------------------------------------------
+
+  async authenticate(token: string): Promise<Actor | undefined> {
+    if (!token) return undefined;
+    const user = await this.o.registry.userByTokenHash(hashToken(token));
+    return user ? { userId: user.id, name: user.name, role: user.role, via: "api" } : undefined;
+  }
+
+  async slackActor(slackUserId: string, slackUserName: string): Promise<Actor> {
+    const found = await this.o.registry.userBySlackId(slackUserId);
+    if (found) return { userId: found.id, name: found.name, role: found.role, via: "slack" };
+    const user: User = {
+      id: `slack-${slackUserId.toLowerCase().replace(/[^a-z0-9]/g, "")}`,
+      name: slackUserName,
+      role: "member",
+      slackUserId,
+    };
+    await this.o.registry.createUser(user);
+    return { userId: user.id, name: user.name, role: user.role, via: "slack" };
+  }
+
+  /** Creates a user and returns its bearer token, which is stored only as a hash. */
+  async issueToken(actor: Actor, name: string, role: User["role"]): Promise<{ user: User; token: string }> {
+    if (actor.role !== "admin") throw new EnvError("forbidden", "only an admin may create users");
+    const user: User = {
+      id: `u-${Buffer.from(this.o.random(6)).toString("hex")}`,
+      name,
+      role,
+      slackUserId: null,
+    };
+    await this.o.registry.createUser(user);
+    const token = await this.addToken(user.id);
+    await this.o.registry.audit({
+      at: this.o.clock.now(),
+      actor,
+      action: "user.create",
+      envId: null,
+      detail: { user: user.id, role },
+    });
+    return { user, token };
+  }
+
+  async addToken(userId: string): Promise<string> {
+    const token = `ikou_${Buffer.from(this.o.random(24)).toString("base64url")}`;
+    await this.o.registry.addToken(userId, hashToken(token), this.o.clock.now());
+    return token;
+  }
+
+  // --- environments ------------------------------------------------------------------------------
+
+  async create(
+    actor: Actor,
+    request: CreateEnvRequest,
+    idempotencyKey?: string,
+  ): Promise<{ env: Environment; operation: Operation }> {
+    const requestHash = hashToken(
+      JSON.stringify([
+        request.shop,
+        request.branch ?? null,
+        request.source ?? null,
+        request.ttlHours ?? null,
+      ]),
+    );
+    if (idempotencyKey) {
+      const earlier = await this.o.registry.idempotent(actor.userId, idempotencyKey);
+      if (earlier) return this.replay(earlier, requestHash, idempotencyKey);
+    }
+    this.assertAccepting();
+    if (!SHOP_PATTERN.test(request.shop))
+      throw new EnvError(
+        "invalid_request",
+        `shop ${JSON.stringify(request.shop)}: expected [a-z0-9-], 2-32 characters, starting with a letter`,
+      );
+    if (actor.role !== "admin" && (await this.o.registry.activeEnvCount(actor.userId)) >= this.o.perUserQuota)
+      throw new EnvError(
+        "quota_exceeded",
+        `${actor.name} already has ${this.o.perUserQuota} environments; destroy one first`,
+      );
+    const target = this.target(this.o.defaultTarget);
+    const now = this.o.clock.now();
+    const id = newEnvId(request.shop, this.o.random);
+    const opId = newOperationId(this.o.random);
+    const branch = request.branch ?? null;
+    await this.o.registry.insertEnvWithOperation(
+      {
+        id,
+        shop: request.shop,
+        owner: actor.userId,
+        branch,
+        target: target.name,
+        source: request.source ?? null,
+        createdAt: now,
+        expiresAt: initialExpiry(now, request.ttlHours, this.o.policy),
+        costPerHourUsd: target.costPerHourUsd({ shop: request.shop, branch }),
+      },
+      { id: opId, kind: "create", requestedBy: actor.userId, createdAt: now },
+      idempotencyKey ? { userId: actor.userId, key: idempotencyKey, requestHash } : undefined,
+    );
+    await this.o.registry.audit({
+      at: now,
+      actor,
+      action: "env.create",
+      envId: id,
+      detail: { shop: request.shop, branch, operation: opId },
+    });
+    this.start(opId);
+    return { env: await this.get(id), operation: await this.operation(opId) };
+  }
+
+  private async replay(
+    earlier: { requestHash: string; envId: string; operationId: string },
+    requestHash: string,
+    key: string,
+  ): Promise<{ env: Environment; operation: Operation }> {
+    if (earlier.requestHash !== requestHash)
+      throw new EnvError("conflict", `Idempotency-Key ${key} was used for a different request`);
+    return { env: await this.get(earlier.envId), operation: await this.operation(earlier.operationId) };
+  }
+
+  async list(): Promise<Environment[]> {
+    return (await this.o.registry.envs()).map(publicEnv);
+  }
+
+  async get(id: string): Promise<Environment> {
+    return publicEnv(await this.record(id));
+  }
+
+  async destroy(actor: Actor, id: string): Promise<{ env: Environment; operation: Operation }> {
+    this.assertAccepting();
+    const env = await this.record(id);
+    assertMayChange(actor, env, "destroy");
+    if (env.status === "destroyed") throw new EnvError("conflict", `${id} is already destroyed`);
+    const now = this.o.clock.now();
+    const opId = newOperationId(this.o.random);
+    const inserted = await this.o.registry.insertOperationIfIdle({
+      id: opId,
+      envId: id,
+      kind: "destroy",
+      requestedBy: actor.userId,
+      createdAt: now,
+    });
+    if (!inserted) {
+      const busy = await this.o.registry.activeOperation(id);
+      throw new EnvError(
+        "conflict",
+        `${id} has operation ${busy?.id ?? "?"} (${busy?.kind ?? "?"}) in progress; try again when it is done`,
+      );
+    }
+    await this.o.registry.setEnvStatus(id, "destroying", now);
+    await this.o.registry.audit({
+      at: now,
+      actor,
+      action: "env.destroy",
+      envId: id,
+      detail: { operation: opId },
+    });
+    this.start(opId);
+    return { env: await this.get(id), operation: await this.operation(opId) };
+  }
+
+  async extend(actor: Actor, id: string, hours: number): Promise<Environment> {
+    if (!Number.isFinite(hours) || hours <= 0)
+      throw new EnvError("invalid_request", `hours ${hours}: expected a positive number`);
+    const env = await this.record(id);
+    assertMayChange(actor, env, "extend");
+    if (env.status !== "ready" && env.status !== "creating")
+      throw new EnvError(
+        "conflict",
+        `${id} is ${env.status}; only a creating or ready environment can be extended`,
+      );
+    const now = this.o.clock.now();
+    const expiresAt = extendedExpiry(env, hours, now, this.o.policy);
+    await this.o.registry.setExpiry(id, expiresAt);
+    // Asking to keep an env is activity: it also postpones the idle teardown.
+    await this.o.registry.recordActivity(id, now);
+    await this.o.registry.audit({
+      at: now,
+      actor,
+      action: "env.extend",
+      envId: id,
+      detail: { hours, expiresAt: expiresAt.toISOString() },
+    });
+    return this.get(id);
+  }
+
+  async operation(id: string): Promise<Operation> {
+    const op = await this.o.registry.operation(id);
+    if (!op) throw new EnvError("not_found", `no operation ${id}`);
+    return op;
+  }
+
+  async touch(id: string, at?: Date): Promise<void> {
+    await this.o.registry.recordActivity(id, at ?? this.o.clock.now());
+  }
+
+  private async record(id: string): Promise<EnvRecord> {
+    const env = await this.o.registry.env(id);
+    if (!env) throw new EnvError("not_found", `no environment ${id}`);
+    return env;
+  }
+
+  private target(name: TargetName): EnvTarget {
+    const t = this.o.targets[name];
+    if (!t) throw new EnvError("unavailable", `target ${name} is not configured on this service`);
+    return t;
+  }
+
+  private assertAccepting(): void {
+    if (this.draining) throw new EnvError("unavailable", "the service is shutting down; try again shortly");
+  }
+
+  // --- operations --------------------------------------------------------------------------------
+
+  private start(opId: string): void {
+    const run = this.execute(opId).finally(() => this.running.delete(opId));
+    this.running.set(opId, run);
+  }
+
+  /** Resolves when every operation started so far has settled (tests, drain). */
+  async settled(): Promise<void> {
+    while (this.running.size) await Promise.allSettled([...this.running.values()]);
+  }
+
+  private async execute(opId: string): Promise<void> {
+    const op = await this.operation(opId);
+    const env = await this.record(op.envId);
+    const events = this.eventsOf(opId);
+    try {
+      await this.queue.run(async () => {
+        await this.o.registry.setOperationStatus(opId, "running", this.o.clock.now());
+        if (op.kind === "create") await this.runCreate(env, events);
+        else await this.runDestroy(env, events);
+      });
+      await this.o.registry.setOperationStatus(opId, "succeeded", this.o.clock.now());
+      this.o.log.info({ op: opId, env: env.id, kind: op.kind }, "operation succeeded");
+    } catch (err) {
+      if (err instanceof QueueClosedError) {
+        this.o.log.info({ op: opId, env: env.id }, "operation left queued for the next start");
+        return;
+      }
+      const error = { code: err instanceof EnvError ? err.code : "internal", message: publicMessage(err) };
+      this.o.log.error({ op: opId, env: env.id, kind: op.kind, error }, "operation failed");
+      await this.o.registry.setOperationStatus(opId, "failed", this.o.clock.now(), error);
+    }
+  }
+
+  private async runCreate(env: EnvRecord, events: StackEvents): Promise<void> {
+    const target = this.target(env.target);
+    const stack = stackNameOf(env);
+    try {
+      const outputs = await this.o.stacks.up(
+        stack,
+        target.program(env),
+        await target.stackConfig(env),
+        events,
+      );
+      this.outputsCache.set(env.id, outputs);
+      const controller = new AbortController();
+      const shown = await target.afterUp(env, outputs, {
+        signal: controller.signal,
+        event: (l) => events.event(l),
+      });
+      await this.o.registry.setEnvReady(env.id, shown.url, shown.database);
+      await this.o.registry.recordActivity(env.id, this.o.clock.now());
+    } catch (err) {
+      // A half-made env is worth nothing: roll it back so no stack, database or user is left.
+      events.event(`create failed: ${publicMessage(err)}; rolling back`);
+      this.outputsCache.delete(env.id);
+      try {
+        await this.o.stacks.destroy(stack, events);
+        await this.o.registry.setEnvStatus(env.id, "failed", this.o.clock.now());
+      } catch (rollbackErr) {
+        events.event(`rollback failed: ${publicMessage(rollbackErr)}; the backstop sweep retries it`);
+        await this.o.registry.setEnvStatus(env.id, "failed", this.o.clock.now());
+      }
+      throw err;
+    }
+  }
+
+  private async runDestroy(env: EnvRecord, events: StackEvents): Promise<void> {
+    await this.o.stacks.destroy(stackNameOf(env), events);
+    this.outputsCache.delete(env.id);
+    await this.o.registry.setEnvStatus(env.id, "destroyed", this.o.clock.now());
+  }
+
+  private eventsOf(opId: string): StackEvents {
+    // Events are written in order; a failed write must not fail the operation itself.
+    let chain = Promise.resolve();
+    return {
+      event: (line: string) => {
+        const at = this.o.clock.now();
+        chain = chain
+          .then(() => this.o.registry.addOperationEvent(opId, at, line.slice(0, 1000)))
+          .catch((err) =>
+            this.o.log.warn({ op: opId, err: publicMessage(err) }, "could not record an operation event"),
+          );
+      },
+    };
+  }
+
+  // --- start, schedule, stop ---------------------------------------------------------------------
+
+  /**
+   * After a crash: every operation still queued or running belongs to a dead process. Its stack is
+   * made usable again (stale lock, pending operations, refresh), then the operation runs again:
+   * a create finishes (up and the import are idempotent), a destroy completes.
+   */
+  async recover(): Promise<number> {
+    const unfinished = await this.o.registry.unfinishedOperations();
+    for (const op of unfinished) {
+      const env = await this.record(op.envId);
+      const events = this.eventsOf(op.id);
+      events.event(`resuming ${op.kind} after a restart`);
+      this.o.log.warn({ op: op.id, env: env.id, kind: op.kind }, "resuming an operation of a previous run");
+      const run = this.queue
+        .run(() => this.o.stacks.recover(stackNameOf(env), events))
+        .then(
+          () => this.execute(op.id),
+          async (err) => {
+            if (err instanceof QueueClosedError) return;
+            const error = { code: "internal", message: `recovery failed: ${publicMessage(err)}` };
+            await this.o.registry.setOperationStatus(op.id, "failed", this.o.clock.now(), error);
+            await this.o.registry.setEnvStatus(env.id, "failed", this.o.clock.now());
+          },
+        )
+        .finally(() => this.running.delete(op.id));
+      this.running.set(op.id, run);
+    }
+    return unfinished.length;
+  }
+
+  /**
+   * One scheduler pass: refresh each ready env's activity from its target, warn owners of idle envs,
+   * tear down idle and expired ones.
+   */
+  async sweepIdle(): Promise<{ warned: string[]; tornDown: string[] }> {
+    const warned: string[] = [];
+    const tornDown: string[] = [];
+    const scheduler: Actor = { userId: "scheduler", name: "scheduler", role: "admin", via: "scheduler" };
+    for (const env of await this.o.registry.envs({ statuses: ["ready"] })) {
+      try {
+        await this.refreshActivity(env);
+        const fresh = await this.record(env.id);
+        const now = this.o.clock.now();
+        const decision = decideIdle(fresh, now, this.o.policy);
+        if (decision.kind === "warn") {
+          await this.o.notifier.warnIdle(publicEnv(fresh), decision.teardownAt);
+          await this.o.registry.setIdleWarned(env.id, now);
+          await this.o.registry.audit({
+            at: now,
+            actor: scheduler,
+            action: "env.idle-warning",
+            envId: env.id,
+            detail: { teardownAt: decision.teardownAt.toISOString() },
+          });
+          warned.push(env.id);
+        } else if (decision.kind === "teardown" && !this.draining) {
+          await this.o.registry.audit({
+            at: now,
+            actor: scheduler,
+            action: `env.teardown-${decision.reason}`,
+            envId: env.id,
+          });
+          await this.destroy(scheduler, env.id);
+          tornDown.push(env.id);
+        }
+      } catch (err) {
+        this.o.log.warn({ env: env.id, err: publicMessage(err) }, "idle check failed for an env");
+      }
+    }
+    return { warned, tornDown };
+  }
+
+  private async refreshActivity(env: EnvRecord): Promise<void> {
+    const target = this.target(env.target);
+    let outputs = this.outputsCache.get(env.id);
+    if (!outputs) {
+      outputs = await this.o.stacks.outputs(stackNameOf(env));
+      if (!outputs) return;
+      this.outputsCache.set(env.id, outputs);
+    }
+    const seen = await target.lastActivity(publicEnv(env), outputs, env.lastActivityAt);
+    if (seen && seen.getTime() > env.lastActivityAt.getTime())
+      await this.o.registry.recordActivity(env.id, seen);
+  }
+
+  /**
+   * The backstop: stacks with no live registry row are destroyed; live rows whose stack is gone
+   * (and that no operation is working on) are marked failed.
+   */
+  async reconcile(): Promise<{ orphanStacks: string[]; orphanRows: string[] }> {
+    const stacks = new Set((await this.o.stacks.list()).filter((s) => s.startsWith("testshop-")));
+    const rows = await this.o.registry.envs();
+    const byStack = new Map(rows.map((r) => [stackNameOf(r), r]));
+    const orphanStacks: string[] = [];
+    const orphanRows: string[] = [];
+    const now = this.o.clock.now();
+    const sweeper: Actor = { userId: "scheduler", name: "scheduler", role: "admin", via: "scheduler" };
+    for (const stack of stacks) {
+      const row = byStack.get(stack);
+      if (row && (ACTIVE_STATUSES as readonly string[]).includes(row.status)) continue;
+      if (row && (await this.o.registry.activeOperation(row.id))) continue;
+      orphanStacks.push(stack);
+      await this.queue.run(() => this.o.stacks.destroy(stack, { event: () => {} }));
+      await this.o.registry.audit({
+        at: now,
+        actor: sweeper,
+        action: "reconcile.orphan-stack",
+        envId: row?.id ?? null,
+        detail: { stack },
+      });
+    }
+    for (const row of rows) {
+      if (row.status !== "ready" || stacks.has(stackNameOf(row))) continue;
+      if (await this.o.registry.activeOperation(row.id)) continue;
+      orphanRows.push(row.id);
+      await this.o.registry.setEnvStatus(row.id, "failed", now);
+      await this.o.registry.audit({
+        at: now,
+        actor: sweeper,
+        action: "reconcile.missing-stack",
+        envId: row.id,
+      });
+    }
+    return { orphanStacks, orphanRows };
+  }
+
+  /** SIGTERM: no new operations; running ones finish, queued ones stay recorded for the next start. */
+  async drain(): Promise<void> {
+    this.draining = true;
+    await this.queue.close();
+    await this.settled();
+  }
+}
+
+function publicEnv(r: EnvRecord): Environment {
+  return {
+    id: r.id,
+    shop: r.shop,
+    owner: r.owner,
+    branch: r.branch,
+    target: r.target,
+    status: r.status,
+    url: r.url,
+    database: r.database,
+    createdAt: r.createdAt,
+    expiresAt: r.expiresAt,
+    lastActivityAt: r.lastActivityAt,
+    destroyedAt: r.destroyedAt,
+    costPerHourUsd: r.costPerHourUsd,
+  };
+}

@@ -1,0 +1,116 @@
+// /api: JSON over bearer auth. Parse and validate with zod, call the service, answer; errors go to
+// the one error middleware. Long operations answer 202 with the operation to follow.
+import express, { Router, type Request } from "express";
+import { z } from "zod";
+import { SHOP_PATTERN } from "../core/ids.ts";
+import { ENV_ID_PATTERN, EnvError } from "../core/model.ts";
+import type { EnvService } from "../core/service.ts";
+import { actorOf, bearerAuth, requireAdmin } from "./auth.ts";
+import { describeZodError } from "./errors.ts";
+
+const envId = z.string().regex(ENV_ID_PATTERN, "expected an environment id like sakura-ab12cd");
+const operationId = z
+  .string()
+  .regex(/^op-[0-9a-f]{18}$/, "expected an operation id like op-0123456789abcdef01");
+
+export const createBody = z.strictObject({
+  shop: z
+    .string()
+    .regex(SHOP_PATTERN, "expected a shop id: a-z, 0-9 and -, 2-32 characters, starting with a letter"),
+  branch: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/, "expected a git branch name")
+    .optional(),
+  source: z
+    .string()
+    .max(1024)
+    .regex(
+      /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?|\/\S*)$/,
+      "expected an absolute folder path or s3://bucket/prefix",
+    )
+    .optional(),
+  ttlHours: z
+    .number()
+    .positive("expected a positive number of hours")
+    .max(24 * 90)
+    .optional(),
+});
+
+const extendBody = z.strictObject({
+  hours: z
+    .number()
+    .positive("expected a positive number of hours")
+    .max(24 * 90),
+});
+
+const tokenBody = z.strictObject({
+  name: z.string().min(1).max(255),
+  role: z.enum(["admin", "member"]),
+});
+
+const idempotencyKey = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, "expected 1-255 printable ASCII characters")
+  .optional();
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new EnvError("invalid_request", describeZodError(r.error, where));
+  return r.data;
+}
+
+function jsonBody(req: Request): unknown {
+  if (!req.is("application/json")) throw new EnvError("invalid_request", "send the body as application/json");
+  return req.body;
+}
+
+export interface ApiOptions {
+  /** Checks a create's source before anything is recorded (it exists, it is readable). */
+  checkSource?: (source: string) => Promise<void>;
+}
+
+export function apiRouter(service: EnvService, opts: ApiOptions = {}): Router {
+  const r = Router();
+  r.use(express.json({ limit: "16kb" }));
+  r.use(bearerAuth(service));
+
+  r.post("/envs", async (req, res) => {
+    const body = parse(createBody, jsonBody(req), "body");
+    const key = parse(idempotencyKey, req.get("idempotency-key"), "Idempotency-Key");
+    if (body.source && opts.checkSource) await opts.checkSource(body.source);
+    const { env, operation } = await service.create(actorOf(res), body, key);
+    res.status(202).location(`/api/operations/${operation.id}`).json({ env, operation });
+  });
+
+  r.get("/envs", async (_req, res) => {
+    res.json({ envs: await service.list() });
+  });
+
+  r.get("/envs/:id", async (req, res) => {
+    res.json({ env: await service.get(parse(envId, req.params.id, "id")) });
+  });
+
+  r.delete("/envs/:id", async (req, res) => {
+    const { env, operation } = await service.destroy(actorOf(res), parse(envId, req.params.id, "id"));
+    res.status(202).location(`/api/operations/${operation.id}`).json({ env, operation });
+  });
+
+  r.post("/envs/:id/extend", async (req, res) => {
+    const id = parse(envId, req.params.id, "id");
+    const { hours } = parse(extendBody, jsonBody(req), "body");
+    res.json({ env: await service.extend(actorOf(res), id, hours) });
+  });
+
+  r.get("/operations/:id", async (req, res) => {
+    res.json({ operation: await service.operation(parse(operationId, req.params.id, "id")) });
+  });
+
+  r.post("/tokens", requireAdmin, async (req, res) => {
+    const { name, role } = parse(tokenBody, jsonBody(req), "body");
+    const { user, token } = await service.issueToken(actorOf(res), name, role);
+    // The only time the token is shown: the registry keeps its hash.
+    res.status(201).json({ user, token });
+  });
+
+  return r;
+}

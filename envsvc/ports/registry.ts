@@ -1,0 +1,312 @@
+// The registry in MySQL: the one place envsvc talks to its own tables. Times are stored in UTC.
+import type { Pool, ResultSetHeader, RowDataPacket } from "mysql2/promise";
+import { mysqlPool } from "../../lib/mysql.ts";
+import type { EnvStatus, Operation, OperationStatus } from "../core/model.ts";
+import type {
+  AuditEntry,
+  EnvRecord,
+  IdempotentResult,
+  NewEnvironment,
+  Registry,
+  User,
+} from "../core/ports.ts";
+import { migrateRegistry } from "./registry-schema.ts";
+
+const utc = (text: unknown): Date => new Date(`${String(text).replace(" ", "T")}Z`);
+const utcOrNull = (text: unknown): Date | null => (text === null || text === undefined ? null : utc(text));
+
+function envOf(r: RowDataPacket): EnvRecord {
+  return {
+    id: r.id,
+    shop: r.shop,
+    owner: r.owner,
+    branch: r.branch,
+    target: r.target,
+    source: r.source,
+    status: r.status,
+    url: r.url,
+    database: r.database_name,
+    createdAt: utc(r.created_at),
+    expiresAt: utc(r.expires_at),
+    lastActivityAt: utc(r.last_activity_at),
+    idleWarnedAt: utcOrNull(r.idle_warned_at),
+    destroyedAt: utcOrNull(r.destroyed_at),
+    costPerHourUsd: Number(r.cost_per_hour_usd),
+  };
+}
+
+function operationOf(r: RowDataPacket, events: string[]): Operation {
+  return {
+    id: r.id,
+    envId: r.env_id,
+    kind: r.kind,
+    status: r.status,
+    requestedBy: r.requested_by,
+    createdAt: utc(r.created_at),
+    startedAt: utcOrNull(r.started_at),
+    finishedAt: utcOrNull(r.finished_at),
+    error: r.error_code ? { code: r.error_code, message: r.error_message ?? "" } : null,
+    events,
+  };
+}
+
+export class MysqlRegistry implements Registry {
+  private constructor(readonly pool: Pool) {}
+
+  /** Connects and applies the registry's migrations. */
+  static async open(url: string): Promise<MysqlRegistry> {
+    // timezone Z: Dates go in and come out as UTC whatever the host's zone.
+    const pool = mysqlPool(url, { connectionLimit: 8, timezone: "Z" });
+    await migrateRegistry(pool);
+    return new MysqlRegistry(pool);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  private async rows(sql: string, params: unknown[] = []): Promise<RowDataPacket[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>(sql, params);
+    return rows;
+  }
+
+  private async exec(sql: string, params: unknown[] = []): Promise<ResultSetHeader> {
+    const [res] = await this.pool.query<ResultSetHeader>(sql, params);
+    return res;
+  }
+
+  // --- users and tokens
+
+  async userByTokenHash(hash: string): Promise<User | undefined> {
+    const [r] = await this.rows(
+      "SELECT u.* FROM envsvc_tokens t JOIN envsvc_users u ON u.id = t.user_id WHERE t.token_hash = ?",
+      [hash],
+    );
+    return r && { id: r.id, name: r.name, role: r.role, slackUserId: r.slack_user_id };
+  }
+
+  async userBySlackId(slackUserId: string): Promise<User | undefined> {
+    const [r] = await this.rows("SELECT * FROM envsvc_users WHERE slack_user_id = ?", [slackUserId]);
+    return r && { id: r.id, name: r.name, role: r.role, slackUserId: r.slack_user_id };
+  }
+
+  async createUser(user: User): Promise<void> {
+    await this.exec(
+      "INSERT INTO envsvc_users (id, name, role, slack_user_id) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name)",
+      [user.id, user.name, user.role, user.slackUserId],
+    );
+  }
+
+  async addToken(userId: string, hash: string, at: Date): Promise<void> {
+    await this.exec("INSERT IGNORE INTO envsvc_tokens (token_hash, user_id, created_at) VALUES (?, ?, ?)", [
+      hash,
+      userId,
+      at,
+    ]);
+  }
+
+  async anyAdmin(): Promise<boolean> {
+    return (await this.rows("SELECT 1 FROM envsvc_users WHERE role = 'admin' LIMIT 1")).length > 0;
+  }
+
+  // --- environments
+
+  async insertEnvWithOperation(
+    env: NewEnvironment,
+    op: Pick<Operation, "id" | "kind" | "requestedBy" | "createdAt">,
+    idempotency?: { userId: string; key: string; requestHash: string },
+  ): Promise<void> {
+    const conn = await this.pool.getConnection();
+    try {
+      await conn.beginTransaction();
+      await conn.query(
+        `INSERT INTO envsvc_environments (id, shop, owner, branch, target, source, status, created_at, expires_at,
+          last_activity_at, cost_per_hour_usd) VALUES (?, ?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?)`,
+        [
+          env.id,
+          env.shop,
+          env.owner,
+          env.branch,
+          env.target,
+          env.source,
+          env.createdAt,
+          env.expiresAt,
+          env.createdAt,
+          env.costPerHourUsd,
+        ],
+      );
+      await conn.query(
+        `INSERT INTO envsvc_operations (id, env_id, kind, status, requested_by, created_at, active_env_id)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?)`,
+        [op.id, env.id, op.kind, op.requestedBy, op.createdAt, env.id],
+      );
+      if (idempotency)
+        await conn.query(
+          `INSERT INTO envsvc_idempotency (user_id, idem_key, request_hash, env_id, operation_id, created_at)
+           VALUES (?, ?, ?, ?, ?, ?)`,
+          [idempotency.userId, idempotency.key, idempotency.requestHash, env.id, op.id, op.createdAt],
+        );
+      await conn.commit();
+    } catch (err) {
+      await conn.rollback();
+      throw err;
+    } finally {
+      conn.release();
+    }
+  }
+
+  async idempotent(userId: string, key: string): Promise<IdempotentResult | undefined> {
+    const [r] = await this.rows("SELECT * FROM envsvc_idempotency WHERE user_id = ? AND idem_key = ?", [
+      userId,
+      key,
+    ]);
+    return r && { requestHash: r.request_hash, envId: r.env_id, operationId: r.operation_id };
+  }
+
+  async activeEnvCount(owner: string): Promise<number> {
+    const [r] = await this.rows(
+      "SELECT COUNT(*) AS n FROM envsvc_environments WHERE owner = ? AND status IN ('creating','ready','destroying')",
+      [owner],
+    );
+    return Number(r!.n);
+  }
+
+  async env(id: string): Promise<EnvRecord | undefined> {
+    const [r] = await this.rows("SELECT * FROM envsvc_environments WHERE id = ?", [id]);
+    return r && envOf(r);
+  }
+
+  async envs(filter: { statuses?: readonly EnvStatus[] } = {}): Promise<EnvRecord[]> {
+    const rows = filter.statuses?.length
+      ? await this.rows("SELECT * FROM envsvc_environments WHERE status IN (?) ORDER BY created_at, id", [
+          filter.statuses,
+        ])
+      : await this.rows("SELECT * FROM envsvc_environments ORDER BY created_at, id");
+    return rows.map(envOf);
+  }
+
+  async setEnvStatus(id: string, status: EnvStatus, at: Date): Promise<void> {
+    await this.exec(
+      "UPDATE envsvc_environments SET status = ?, destroyed_at = IF(? = 'destroyed', ?, destroyed_at) WHERE id = ?",
+      [status, status, at, id],
+    );
+  }
+
+  async setEnvReady(id: string, url: string, database: string | null): Promise<void> {
+    await this.exec(
+      "UPDATE envsvc_environments SET status = 'ready', url = ?, database_name = ? WHERE id = ?",
+      [url, database, id],
+    );
+  }
+
+  async setExpiry(id: string, expiresAt: Date): Promise<void> {
+    await this.exec("UPDATE envsvc_environments SET expires_at = ? WHERE id = ?", [expiresAt, id]);
+  }
+
+  async recordActivity(id: string, at: Date): Promise<void> {
+    await this.exec(
+      "UPDATE envsvc_environments SET last_activity_at = GREATEST(last_activity_at, ?) WHERE id = ?",
+      [at, id],
+    );
+  }
+
+  async setIdleWarned(id: string, at: Date): Promise<void> {
+    await this.exec("UPDATE envsvc_environments SET idle_warned_at = ? WHERE id = ?", [at, id]);
+  }
+
+  // --- operations
+
+  async insertOperationIfIdle(
+    op: Pick<Operation, "id" | "envId" | "kind" | "requestedBy" | "createdAt">,
+  ): Promise<boolean> {
+    try {
+      await this.exec(
+        `INSERT INTO envsvc_operations (id, env_id, kind, status, requested_by, created_at, active_env_id)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?)`,
+        [op.id, op.envId, op.kind, op.requestedBy, op.createdAt, op.envId],
+      );
+      return true;
+    } catch (err) {
+      if ((err as { code?: string }).code === "ER_DUP_ENTRY") return false;
+      throw err;
+    }
+  }
+
+  private async withEvents(rows: RowDataPacket[]): Promise<Operation[]> {
+    if (!rows.length) return [];
+    const events = await this.rows(
+      "SELECT operation_id, line FROM envsvc_operation_events WHERE operation_id IN (?) ORDER BY seq",
+      [rows.map((r) => r.id)],
+    );
+    const byOp = new Map<string, string[]>();
+    for (const e of events) byOp.set(e.operation_id, [...(byOp.get(e.operation_id) ?? []), e.line]);
+    return rows.map((r) => operationOf(r, byOp.get(r.id) ?? []));
+  }
+
+  async operation(id: string): Promise<Operation | undefined> {
+    const [op] = await this.withEvents(await this.rows("SELECT * FROM envsvc_operations WHERE id = ?", [id]));
+    return op;
+  }
+
+  async activeOperation(envId: string): Promise<Operation | undefined> {
+    const [op] = await this.withEvents(
+      await this.rows("SELECT * FROM envsvc_operations WHERE active_env_id = ?", [envId]),
+    );
+    return op;
+  }
+
+  async unfinishedOperations(): Promise<Operation[]> {
+    return this.withEvents(
+      await this.rows(
+        "SELECT * FROM envsvc_operations WHERE status IN ('queued','running') ORDER BY created_at, id",
+      ),
+    );
+  }
+
+  async setOperationStatus(
+    id: string,
+    status: OperationStatus,
+    at: Date,
+    error?: { code: string; message: string },
+  ): Promise<void> {
+    const done = status === "succeeded" || status === "failed";
+    await this.exec(
+      `UPDATE envsvc_operations SET status = ?,
+         started_at = IF(? = 'running', COALESCE(started_at, ?), started_at),
+         finished_at = IF(?, ?, NULL),
+         active_env_id = IF(?, NULL, env_id),
+         error_code = ?, error_message = ?
+       WHERE id = ?`,
+      [status, status, at, done, at, done, error?.code ?? null, error?.message ?? null, id],
+    );
+  }
+
+  async addOperationEvent(id: string, at: Date, line: string): Promise<void> {
+    await this.exec("INSERT INTO envsvc_operation_events (operation_id, at, line) VALUES (?, ?, ?)", [
+      id,
+      at,
+      line,
+    ]);
+  }
+
+  async audit(entry: AuditEntry): Promise<void> {
+    await this.exec(
+      "INSERT INTO envsvc_audit (at, actor, via, action, env_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
+      [
+        entry.at,
+        entry.actor.userId,
+        entry.actor.via,
+        entry.action,
+        entry.envId,
+        entry.detail ? JSON.stringify(entry.detail) : null,
+      ],
+    );
+  }
+
+  async auditLog(envId: string): Promise<{ action: string; actor: string; via: string }[]> {
+    const rows = await this.rows("SELECT action, actor, via FROM envsvc_audit WHERE env_id = ? ORDER BY id", [
+      envId,
+    ]);
+    return rows.map((r) => ({ action: r.action, actor: r.actor, via: r.via }));
+  }
+}

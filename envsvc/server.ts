@@ -1,0 +1,184 @@
+// The composition root: the registry, the Pulumi stacks, the targets, the service, the schedule
+// and the HTTP app, wired once. main.ts runs it; tests and the benchmark start it in-process.
+import express, { type Express, type Router } from "express";
+import { createHmac, randomBytes } from "node:crypto";
+import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import type { Server } from "node:http";
+import path from "node:path";
+import { pino, type Logger } from "pino";
+import type { EnvsvcConfig } from "./config.ts";
+import { EnvError, type IdleNotifier } from "./core/model.ts";
+import { systemClock, type Clock } from "./core/ports.ts";
+import { EnvService, hashToken } from "./core/service.ts";
+import { apiRouter } from "./http/api.ts";
+import { errorMiddleware, notFound } from "./http/errors.ts";
+import { reviewRouter } from "./http/review.ts";
+import { pulumiBinary } from "../lib/pulumi-workspace.ts";
+import { LogIdleNotifier } from "./ports/log-notifier.ts";
+import { PulumiStacks } from "./ports/pulumi-stacks.ts";
+import { MysqlRegistry } from "./ports/registry.ts";
+import { ReviewReader } from "./ports/review-data.ts";
+import { startSchedule } from "./ports/scheduler.ts";
+import { LocalTarget } from "./targets/local.ts";
+
+export interface StartOptions {
+  clock?: Clock;
+  log?: Logger;
+  /** Run the croner schedule (off in tests that drive sweeps with their own clock). */
+  schedule?: boolean;
+  notifier?: IdleNotifier;
+  /** Routers mounted before the 404 handler (Slack, dashboard), given the running service. */
+  routers?: (service: EnvService, log: Logger) => Router[];
+}
+
+export interface RunningEnvsvc {
+  url: string;
+  service: EnvService;
+  registry: MysqlRegistry;
+  log: Logger;
+  /** The first admin's token when this start generated it: shown once, stored only hashed. */
+  firstAdminToken: string | undefined;
+  /** SIGTERM: stop taking operations, let running ones finish, close everything. */
+  close(): Promise<void>;
+}
+
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    base: { svc: "envsvc" },
+    redact: {
+      paths: [
+        "*.password",
+        "*.token",
+        "*.adminUrl",
+        "*.authorization",
+        "headers.authorization",
+        "*.passphrase",
+      ],
+      censor: "[redacted]",
+    },
+  });
+}
+
+/** The stacks' passphrase: configured, else generated once and kept (mode 600) in the data dir. */
+async function passphraseOf(config: EnvsvcConfig): Promise<string> {
+  if (config.passphrase) return config.passphrase;
+  const file = path.join(config.dataDir, "passphrase");
+  const kept = await readFile(file, "utf8").catch(() => "");
+  if (kept.trim()) return kept.trim();
+  const made = randomBytes(24).toString("base64url");
+  await writeFile(file, made, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return made;
+}
+
+async function checkSource(source: string): Promise<void> {
+  if (source.startsWith("s3://")) return;
+  const info = await stat(source).catch(() => undefined);
+  if (!info?.isDirectory())
+    throw new EnvError("invalid_request", `source ${source}: no such folder on the service's host`);
+}
+
+async function bootstrapAdmin(service: EnvService, registry: MysqlRegistry, token: string | undefined) {
+  if (token) {
+    await registry.createUser({ id: "admin", name: "admin", role: "admin", slackUserId: null });
+    await registry.addToken("admin", hashToken(token), new Date());
+    return undefined;
+  }
+  if (await registry.anyAdmin()) return undefined;
+  await registry.createUser({ id: "admin", name: "admin", role: "admin", slackUserId: null });
+  return service.addToken("admin");
+}
+
+export function buildApp(parts: {
+  service: EnvService;
+  review: ReviewReader;
+  reviewSecret: string;
+  log: Logger;
+  routers: Router[];
+}): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", "loopback");
+  app.get("/healthz", (_req, res) => void res.json({ ok: true }));
+  app.use("/api", apiRouter(parts.service, { checkSource }));
+  app.use(reviewRouter(parts.service, parts.review, parts.reviewSecret));
+  for (const r of parts.routers) app.use(r);
+  app.use(notFound);
+  app.use(errorMiddleware(parts.log));
+  return app;
+}
+
+export async function startEnvsvc(config: EnvsvcConfig, opts: StartOptions = {}): Promise<RunningEnvsvc> {
+  if (!config.mysqlUrl)
+    throw new Error("startEnvsvc needs MYSQL_URL (main.ts starts a local MariaDB when unset)");
+  const log = opts.log ?? createLogger(config.logLevel);
+  // Found (or built) once: every workspace would otherwise ask scripts/pulumi-cli.sh again.
+  process.env.IKOU_PULUMI_BIN ??= pulumiBinary();
+  const clock = opts.clock ?? systemClock;
+  await mkdir(config.dataDir, { recursive: true });
+  if (!/^[a-z0-9]+:\/\//.test(config.backend)) await mkdir(config.backend, { recursive: true });
+  const passphrase = await passphraseOf(config);
+  const reviewSecret = createHmac("sha256", passphrase).update("envsvc review links").digest("base64url");
+
+  const registry = await MysqlRegistry.open(config.mysqlUrl);
+  const stacks = new PulumiStacks({ backend: config.backend, passphrase });
+  let publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
+  const local = new LocalTarget({
+    adminUrl: config.mysqlUrl,
+    publicUrl: () => publicUrl,
+    reviewSecret,
+    dataDir: config.dataDir,
+    demoOrders: config.demoOrders,
+    clock,
+    log,
+  });
+  const service = new EnvService({
+    registry,
+    stacks,
+    targets: { local },
+    defaultTarget: "local",
+    notifier: opts.notifier ?? new LogIdleNotifier(log),
+    clock,
+    log,
+    policy: config.policy,
+    operationCap: config.operationCap,
+    perUserQuota: config.perUserQuota,
+    random: (n) => randomBytes(n),
+  });
+  const firstAdminToken = await bootstrapAdmin(service, registry, config.adminToken);
+  const review = new ReviewReader(config.mysqlUrl);
+  const app = buildApp({ service, review, reviewSecret, log, routers: opts.routers?.(service, log) ?? [] });
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  if (!config.publicUrl) publicUrl = `http://${config.host}:${port}`;
+  const url = `http://${config.host}:${port}`;
+
+  const resumed = await service.recover();
+  if (resumed) log.warn({ operations: resumed }, "resuming operations of a previous run");
+  const schedule =
+    opts.schedule === false
+      ? undefined
+      : startSchedule(service, { sweep: config.sweepCron, reconcile: config.reconcileCron }, log);
+  log.info({ url, target: "local", operationCap: config.operationCap }, "envsvc listening");
+
+  return {
+    url,
+    service,
+    registry,
+    log,
+    firstAdminToken,
+    close: async () => {
+      schedule?.stop();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await service.drain();
+      server.closeAllConnections();
+      await closed;
+      await Promise.all([registry.close(), review.close(), local.close()]);
+    },
+  };
+}

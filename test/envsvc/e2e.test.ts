@@ -1,0 +1,121 @@
+import type { RowDataPacket } from "mysql2/promise";
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectMysql } from "../../lib/mysql.ts";
+import { stackNameOf } from "../../envsvc/core/model.ts";
+import { PulumiStacks } from "../../envsvc/ports/pulumi-stacks.ts";
+import { startTestService, type TestService } from "./support.ts";
+
+async function adminQuery(sql: string, params: unknown[] = []): Promise<RowDataPacket[]> {
+  const conn = await connectMysql(process.env.MYSQL_URL!);
+  try {
+    return (await conn.query<RowDataPacket[]>(sql, params))[0];
+  } finally {
+    await conn.end();
+  }
+}
+
+async function allFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+}
+
+describe("envsvc end to end through HTTP on the real engine", () => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService("e2e");
+  });
+  afterAll(async () => svc?.stop());
+
+  it("creates an env with its data and review page, extends it, destroys it with nothing left", async () => {
+    const created = await svc.call("POST", "/api/envs", { shop: "sakura", branch: "main", ttlHours: 2 });
+    expect(created.status).toBe(202);
+    const { env, operation } = created.json;
+    expect(env).toMatchObject({ shop: "sakura", owner: "admin", status: "creating", target: "local" });
+    expect(env.id).toMatch(/^sakura-[a-z0-9]{6}$/);
+
+    const op = await svc.waitOperation(operation.id);
+    expect(op.error).toBeNull();
+    expect(op.status).toBe("succeeded");
+    expect(op.events).toContain("create pulumi-nodejs:dynamic:Resource db");
+    expect(
+      op.events.some((e) => /import: \d+ rows read, \d+ loaded, \d+ rejected; checksums match/.test(e)),
+    ).toBe(true);
+
+    const ready = (await svc.call("GET", `/api/envs/${env.id}`)).json.env;
+    expect(ready.status).toBe("ready");
+    expect(ready.database).toBe(`ts_${env.id.replace(/-/g, "_")}`);
+    expect(ready.url).toMatch(new RegExp(`^${svc.url}/review/${env.id}\\?key=`));
+
+    // The database and its least-privilege user exist; the data is loaded.
+    const [orders] = await adminQuery(`SELECT COUNT(*) AS n FROM \`${ready.database}\`.orders`);
+    expect(Number(orders!.n)).toBeGreaterThan(20);
+    const grants = (await adminQuery(`SHOW GRANTS FOR '${ready.database}'@'%'`)).map((r) =>
+      String(Object.values(r)[0]),
+    );
+    expect(grants.join("\n")).toContain(`ON \`${ready.database}\`.*`);
+    expect(grants.join("\n")).not.toMatch(/ON \*\.\*.*(SELECT|ALL|FILE)/);
+
+    // The review page: counts and checksums of the import report, orders searchable.
+    const page = await fetch(ready.url);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain(`<td>orders</td><td>${orders!.n}</td>`);
+    expect(html).toMatch(
+      /<table id="checksums">[\s\S]*<td>orders<\/td><td>\d+<\/td><td>\d+<\/td><td>\d+<\/td><td>\d+<\/td><td>match<\/td>/,
+    );
+    expect(html).not.toContain("DIFFER");
+    const [one] = await adminQuery(
+      `SELECT order_no, email FROM \`${ready.database}\`.orders ORDER BY id LIMIT 1`,
+    );
+    const search = await (await fetch(`${ready.url}&q=${encodeURIComponent(String(one!.email))}`)).text();
+    expect(search).toContain(`<td>${one!.order_no}</td>`);
+    expect(search).toMatch(/<p id="orders-matching">\d+ orders matching/);
+    expect((await fetch(ready.url.replace(/key=[^&]+/, "key=wrong"))).status).toBe(404);
+
+    // No secret in the API's answers or, in plaintext, in the Pulumi state.
+    const stacks = new PulumiStacks({ backend: svc.config.backend, passphrase: svc.config.passphrase! });
+    const outputs = await stacks.outputs(stackNameOf(env));
+    const password = String(outputs!.password);
+    expect(password.length).toBeGreaterThan(16);
+    const apiText = JSON.stringify((await svc.call("GET", "/api/envs")).json) + JSON.stringify(op);
+    expect(apiText).not.toContain(password);
+    for (const file of await allFiles(svc.config.backend)) {
+      const text = await readFile(file, "utf8");
+      expect(text, file).not.toContain(password);
+      expect(text, file).not.toContain(svc.config.passphrase!);
+    }
+    const state = await readFile(
+      path.join(svc.config.backend, `.pulumi/stacks/ikou-testshop/${stackNameOf(env)}.json`),
+      "utf8",
+    );
+    expect(state).toContain("ciphertext");
+
+    // Extend: moved, but never past the maximum lifetime (72 h by default).
+    const extended = await svc.call("POST", `/api/envs/${env.id}/extend`, { hours: 10 });
+    expect(extended.status).toBe(200);
+    expect(new Date(extended.json.env.expiresAt).getTime()).toBeGreaterThan(
+      new Date(ready.expiresAt).getTime(),
+    );
+    const capped = await svc.call("POST", `/api/envs/${env.id}/extend`, { hours: 1000 });
+    expect(new Date(capped.json.env.expiresAt).getTime()).toBe(
+      new Date(env.createdAt).getTime() + 72 * 3_600_000,
+    );
+
+    // Destroy: database, user and stack gone.
+    const destroying = await svc.call("DELETE", `/api/envs/${env.id}`);
+    expect(destroying.status).toBe(202);
+    expect(destroying.json.env.status).toBe("destroying");
+    const dop = await svc.waitOperation(destroying.json.operation.id);
+    expect(dop.status).toBe("succeeded");
+    const gone = (await svc.call("GET", `/api/envs/${env.id}`)).json.env;
+    expect(gone.status).toBe("destroyed");
+    expect(gone.destroyedAt).not.toBeNull();
+    expect(
+      await adminQuery("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", [ready.database]),
+    ).toHaveLength(0);
+    expect(await adminQuery("SELECT 1 FROM mysql.user WHERE User = ?", [ready.database])).toHaveLength(0);
+    expect(await stacks.list()).not.toContain(stackNameOf(env));
+  });
+});

@@ -1,0 +1,121 @@
+// Starts envsvc in-process for a test: its registry in a fresh database on the shared MariaDB,
+// its Pulumi state and data in a temp dir, the real engine, a clock the test moves.
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { loadConfig, type EnvsvcConfig } from "../../envsvc/config.ts";
+import type { Clock } from "../../envsvc/core/ports.ts";
+import type { Environment, IdleNotifier, Operation } from "../../envsvc/core/model.ts";
+import { createLogger, startEnvsvc, type RunningEnvsvc } from "../../envsvc/server.ts";
+import { freshDatabase, type TestDatabase } from "../support/db.ts";
+
+export class ManualClock implements Clock {
+  constructor(private t = new Date("2026-11-30T09:00:00Z").getTime()) {}
+  now(): Date {
+    return new Date(this.t);
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+export class RecordingNotifier implements IdleNotifier {
+  readonly warnings: { envId: string; teardownAt: Date }[] = [];
+  async warnIdle(env: Environment, teardownAt: Date): Promise<void> {
+    this.warnings.push({ envId: env.id, teardownAt });
+  }
+}
+
+export interface TestService extends RunningEnvsvc {
+  token: string;
+  db: TestDatabase;
+  dir: string;
+  config: EnvsvcConfig;
+  call(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever JSON came back
+  ): Promise<{ status: number; json: any }>;
+  waitOperation(id: string, timeoutMs?: number): Promise<Operation>;
+  stop(): Promise<void>;
+}
+
+export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+
+export function testEnv(
+  dir: string,
+  registryUrl: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    PORT: "0",
+    MYSQL_URL: registryUrl,
+    IKOU_ADMIN_TOKEN: ADMIN_TOKEN,
+    IKOU_BACKEND_DIR: path.join(dir, "state"),
+    IKOU_DATA_DIR: path.join(dir, "data"),
+    IKOU_PASSPHRASE: "test-passphrase-not-secret",
+    IKOU_DEMO_ORDERS: "200",
+    IKOU_LOG_LEVEL: "silent",
+    ...extra,
+  };
+}
+
+export async function startTestService(
+  label: string,
+  opts: { clock?: Clock; notifier?: IdleNotifier; env?: Record<string, string> } = {},
+): Promise<TestService> {
+  const db = await freshDatabase(`envsvc_${label}`);
+  const dir = await mkdtemp(path.join(os.tmpdir(), `envsvc-${label}-`));
+  const config = loadConfig(testEnv(dir, db.url, opts.env));
+  const svc = await startEnvsvc(config, {
+    clock: opts.clock,
+    notifier: opts.notifier,
+    schedule: false,
+    log: createLogger("silent"),
+  });
+  const call: TestService["call"] = async (method, url, body, headers = {}) => {
+    const res = await fetch(`${svc.url}${url}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json: unknown = text;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // HTML pages stay text.
+    }
+    return { status: res.status, json };
+  };
+  return {
+    ...svc,
+    token: ADMIN_TOKEN,
+    db,
+    dir,
+    config,
+    call,
+    waitOperation: async (id, timeoutMs = 120_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const { json } = await call("GET", `/api/operations/${id}`);
+        const op = json.operation as Operation;
+        if (op.status === "succeeded" || op.status === "failed") return op;
+        if (Date.now() > deadline)
+          throw new Error(`operation ${id} still ${op.status}: ${op.events.join(" | ")}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    stop: async () => {
+      await svc.close();
+      await db.drop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
