@@ -4,15 +4,16 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { UsageError } from "../lib/errors.ts";
-import { databaseUrlFromEnv, JOB_ENV, shopArea } from "../lib/job-contract.ts";
+import { arrayChildFromEnv, databaseUrlFromEnv, JOB_ENV, shopArea } from "../lib/job-contract.ts";
 import { connectMysql, parseDatabaseUrl } from "../lib/mysql.ts";
-import { parseShard } from "./core/shard.ts";
-import { DEFAULTS, InterruptedError, runImport } from "./job.ts";
-import { log } from "./log.ts";
+import { parseShard, WHOLE, type Shard } from "./core/shard.ts";
+import { runImport } from "./job/import-job.ts";
+import { DEFAULTS, InterruptedError } from "./job/options.ts";
 import { isS3, publishFiles } from "./output/publish.ts";
-import { progressView } from "./progress.ts";
-import type { ImportReport } from "./report.ts";
-import { summarize } from "./summary.ts";
+import { log } from "./report/log.ts";
+import { progressView } from "./report/progress.ts";
+import type { ImportReport } from "./report/report.ts";
+import { summarize } from "./report/summary.ts";
 import { migrate } from "./sink/migrate.ts";
 import { resolveSource } from "./sources/index.ts";
 
@@ -59,6 +60,15 @@ export function importDefaultsFromEnv(env: NodeJS.ProcessEnv = process.env) {
     input: shopArea("raw", env),
     db: databaseUrlFromEnv(env),
   };
+}
+
+/** --shard, else the array child AWS Batch says this process is, else the whole input. */
+function shardOf(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Shard {
+  if (flag !== undefined) return parseShard(flag);
+  const child = arrayChildFromEnv(env);
+  if (!child) return WHOLE;
+  const names = `${JOB_ENV.arrayIndex}/${JOB_ENV.arraySize}`;
+  return parseShard(`${child.index}/${child.size || "1"}`, `${names} ${child.index}/${child.size}`);
 }
 
 /** Reports go next to the exports in the shop's bucket when there is one, else under ./out. */
@@ -132,7 +142,7 @@ async function importCommand(args: string[]): Promise<number> {
   // Checked before anything is read, so a typo costs nothing.
   if (db && !values["dry-run"]) parseDatabaseUrl(db, values.db ? "--db" : "MYSQL_URL/IKOU_DB_*");
   if (!values.source || !values.input) throw new UsageError("--source and --input are required");
-  const shard = parseShard(values.shard);
+  const shard = shardOf(values.shard);
   const adapter = await resolveSource(values.source);
   const out = values.out ?? outFromEnv(`${adapter.system}-${shard.index}of${shard.count}`);
   const stop = new AbortController();

@@ -1,16 +1,12 @@
 // The canonical text of a target row: what MySQL renders for the stored columns, joined
 // in declaration order. Its MD5 is the row hash (change detection on re-import) and the
-// unit of the order-independent checksums; sink/checksum.ts recomputes it in SQL.
+// unit of the order-independent checksums; sink/reconcile.ts recomputes it in SQL.
 import { createHash } from "node:crypto";
 import type { TargetRecord, Value } from "./records.ts";
 import type { TableDef } from "../schema/tables.ts";
 
 export const NULL_TEXT = "\\N";
 export const SEPARATOR = "\x1f";
-
-export function refKeyColumn(refColumn: string): string {
-  return refColumn.replace(/_id$/, "_key");
-}
 
 /** Values in the order the staging table and the checksum SQL list them. */
 export function canonicalValues(def: TableDef, record: TargetRecord): Value[] {

@@ -1,11 +1,6 @@
 // Typed reads of a SourceRow's cells. Every read either yields a canonical value (the exact
 // text MySQL stores, so source and target checksums agree) or records a problem naming the field.
-import type { SourceRow } from "./records.ts";
-
-export interface CellProblem {
-  field: string;
-  reason: string;
-}
+import type { Problem, SourceRow } from "./records.ts";
 
 const MONEY = /^-?\d{1,10}(\.\d{1,2})?$/;
 const INT = /^-?\d{1,10}$/;
@@ -33,7 +28,7 @@ function utcMs(y: number, mo: number, d: number, h: number, mi: number, s: numbe
 }
 
 export class Cells {
-  readonly problems: CellProblem[] = [];
+  readonly problems: Problem[] = [];
   constructor(readonly row: SourceRow) {}
 
   has(field: string): boolean {

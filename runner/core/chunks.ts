@@ -1,14 +1,13 @@
 // Consecutive rows → groups (an order and its lines) → chunks capped by rows and bytes.
 // A group is never split: a chunk commits whole orders, so totals and refs resolve inside it.
 // Synchronous on purpose: it runs once per row, and an await per row per stage adds up.
-import type { RecordProblem } from "../input/csv-records.ts";
-import type { SourceRow } from "./records.ts";
+import type { Problem, SourceRow } from "./records.ts";
 
 export interface RowGroup {
   key: string;
   rows: SourceRow[];
   /** Problems found while reading, by row ordinal. */
-  problems: Map<number, RecordProblem>;
+  problems: Map<number, Problem>;
 }
 
 export interface Chunk {
@@ -38,7 +37,7 @@ export class ChunkBuilder {
   ) {}
 
   /** Adds a row under its group key; returns a chunk when one is complete. */
-  push(row: SourceRow, key: string, problem?: RecordProblem): Chunk | undefined {
+  push(row: SourceRow, key: string, problem?: Problem): Chunk | undefined {
     let done: Chunk | undefined;
     if (this.group && this.group.key !== key) done = this.close(this.group);
     if (!this.group || this.group.key !== key) this.group = { key, rows: [], problems: new Map() };

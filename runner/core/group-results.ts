@@ -1,14 +1,8 @@
 // Group-level bookkeeping shared by the source adapters: a group loads whole or not at all,
 // and every row is accounted for exactly once (loaded + skipped + rejects === rows).
-import type { Finding, GroupResult, Reject, RowRef, TargetRecord } from "./records.ts";
+import type { Finding, GroupResult, Problem, Reject, RowRef, TargetRecord } from "./records.ts";
 
-/** A cell's problem, or with no field one of the whole record (unparseable, refused by MySQL). */
-export interface RowProblem {
-  field: string | null;
-  reason: string;
-}
-
-export function describeProblems(problems: readonly RowProblem[]): string {
+export function describeProblems(problems: readonly Problem[]): string {
   return problems.map((p) => (p.field === null ? p.reason : `${p.field}: ${p.reason}`)).join("; ");
 }
 
@@ -17,7 +11,7 @@ export function rejectRow(row: RowRef, field: string | null, reason: string): Re
 }
 
 /** One reject per row, naming every bad field of that row; `field` is the first. */
-export function rowReject(row: RowRef, problems: readonly RowProblem[]): Reject {
+export function rowReject(row: RowRef, problems: readonly Problem[]): Reject {
   return rejectRow(row, problems[0]?.field ?? null, describeProblems(problems));
 }
 
@@ -30,7 +24,7 @@ export function rowReject(row: RowRef, problems: readonly RowProblem[]): Reject 
 export function rejectGroup(
   what: string,
   rows: readonly RowRef[],
-  problems: readonly (readonly RowProblem[])[],
+  problems: readonly (readonly Problem[])[],
 ): GroupResult {
   const firstBad = rows.findIndex((_, i) => (problems[i] ?? []).length > 0);
   const culprit = rows[firstBad];
@@ -51,7 +45,7 @@ export function rejectGroupFor(
   what: string,
   rows: readonly RowRef[],
   culprit: RowRef,
-  problem: RowProblem,
+  problem: Problem,
 ): Reject[] {
   const { rejects } = rejectGroup(
     what,
@@ -62,7 +56,7 @@ export function rejectGroupFor(
   return rejects.map((r, i) => (rows[i] === culprit ? rejectRow(culprit, problem.field, problem.reason) : r));
 }
 
-export function hasProblems(problems: readonly (readonly RowProblem[])[]): boolean {
+export function hasProblems(problems: readonly (readonly Problem[])[]): boolean {
   return problems.some((p) => p.length > 0);
 }
 

@@ -1,6 +1,14 @@
 // A chunk of row groups → target records, rejects and findings, through a source adapter. Pure.
 import type { Chunk, RowGroup } from "./chunks.ts";
-import type { Entity, Finding, Reject, SourceAdapter, SourceRow, TargetRecord } from "./records.ts";
+import {
+  readerOf,
+  type Entity,
+  type Finding,
+  type Reject,
+  type SourceAdapter,
+  type SourceRow,
+  type TargetRecord,
+} from "./records.ts";
 import { rejectGroupFor } from "./group-results.ts";
 import { shardHash } from "./shard.ts";
 
@@ -44,13 +52,14 @@ export function prepareChunk(adapter: SourceAdapter, entity: Entity, chunk: Chun
     findings: [],
     read: chunk.rows,
   };
+  const reader = readerOf(adapter, entity);
   for (const group of chunk.groups) {
     const unreadable = readProblems(entity, group);
     if (unreadable) {
       out.rejects.push(...unreadable);
       continue;
     }
-    const result = adapter.transform(entity, group.rows);
+    const result = reader.transform(group.rows);
     out.rejects.push(...result.rejects);
     out.findings.push(...result.findings);
     if (result.loaded === 0 && result.records.length === 0) {
@@ -70,7 +79,7 @@ export function prepareChunk(adapter: SourceAdapter, entity: Entity, chunk: Chun
       key: group.key,
       rows: group.rows,
       records: result.records,
-      shardHash: shardHash(adapter.shardKey(entity, group.rows[0]!)),
+      shardHash: shardHash(reader.shardKey(group.rows[0]!)),
       loaded: result.loaded,
       skipped: result.skipped,
     });

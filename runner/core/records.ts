@@ -1,5 +1,8 @@
 // The small typed vocabulary shared by sources (adapters), the pure core and the sink.
 // Sources turn groups of CSV records into TargetRecords; the sink never sees CSV.
+import type { TableName } from "../schema/tables.ts";
+
+export type { TableName };
 
 /** Kinds of export file a cart produces; loaded in this order (orders reference customers and products). */
 export const ENTITIES = ["customers", "products", "orders"] as const;
@@ -35,15 +38,6 @@ export interface TargetRef {
   key: string;
 }
 
-export type TableName =
-  | "customers"
-  | "customer_addresses"
-  | "products"
-  | "product_variants"
-  | "orders"
-  | "order_items"
-  | "shipments";
-
 /** One row for one target table, keyed by the source system's id (stable across re-runs). */
 export interface TargetRecord {
   table: TableName;
@@ -53,6 +47,17 @@ export interface TargetRecord {
   refs?: TargetRef[];
   /** Extra id_map keys for this row, e.g. `email:a@example.jp` so Shopify orders find their customer. */
   aliases?: string[];
+}
+
+/**
+ * What is wrong with a cell (`field` names its header) or, with `field` null, with a whole record:
+ * found while reading the CSV, by a source adapter, or when MySQL refused a value.
+ */
+export interface Problem {
+  field: string | null;
+  reason: string;
+  /** The bytes do not parse as CSV at all: the record has no cells, only its raw text. */
+  malformed?: boolean;
 }
 
 export interface Reject {
@@ -87,21 +92,28 @@ export interface GroupResult {
   loaded: number;
 }
 
-export interface FileSpec {
-  entity: Entity;
-  /** Headers whose presence identifies the file kind; all must be present. */
-  requiredHeaders: readonly string[];
+/** How a source reads one kind of export file. */
+export interface EntityReader {
+  /** Header sets that identify the file kind: a file is this kind when it has every header of one set. */
+  identify: readonly (readonly string[])[];
+  /** Consecutive rows with the same key form one group; a group is never split across chunks or shards. */
+  groupKey(row: SourceRow): string;
+  /** Rows with equal shard keys land in the same shard: a customer and all their orders share one. */
+  shardKey(row: SourceRow): string;
+  transform(rows: readonly SourceRow[]): GroupResult;
 }
 
-/** A cart export format. Pure: parsing bytes and talking to MySQL happen elsewhere. */
+/** A cart export format: a reader per kind of file it exports. Pure: parsing bytes and talking to MySQL happen elsewhere. */
 export interface SourceAdapter {
   /** id_map's source_system, e.g. `eccube4`. */
   readonly system: string;
   readonly encoding: "cp932" | "utf8";
-  readonly files: readonly FileSpec[];
-  /** Consecutive rows with the same key form one group; a group is never split across chunks or shards. */
-  groupKey(entity: Entity, row: SourceRow): string;
-  /** Rows with equal shard keys land in the same shard: a customer and all their orders share one. */
-  shardKey(entity: Entity, row: SourceRow): string;
-  transform(entity: Entity, rows: readonly SourceRow[]): GroupResult;
+  readonly readers: Readonly<Partial<Record<Entity, EntityReader>>>;
+}
+
+/** The adapter's reader for a kind of file it was classified as (job/classify.ts). */
+export function readerOf(adapter: SourceAdapter, entity: Entity): EntityReader {
+  const reader = adapter.readers[entity];
+  if (!reader) throw new Error(`${adapter.system} reads no ${entity} file`);
+  return reader;
 }

@@ -7,7 +7,7 @@
 import iconv from "iconv-lite";
 import Papa from "papaparse";
 import type { Readable } from "node:stream";
-import type { SourceRow } from "../core/records.ts";
+import type { Problem, SourceRow } from "../core/records.ts";
 import { newScanState, scanRecordEnds } from "./record-scan.ts";
 
 export interface EncodingIssue {
@@ -24,16 +24,8 @@ export interface ReadStats {
   malformed: { line: number; offset: number; detail: string }[];
 }
 
-/** A record-level problem found while reading (before any source adapter sees the row). */
-export interface RecordProblem {
-  field: string | null;
-  reason: string;
-  /** The bytes do not parse as CSV at all: the record has no cells, only its raw text. */
-  malformed?: boolean;
-}
-
 export type CsvItem =
-  { kind: "header"; headers: string[] } | { kind: "row"; row: SourceRow; problem?: RecordProblem };
+  { kind: "header"; headers: string[] } | { kind: "row"; row: SourceRow; problem?: Problem };
 
 /** A repeated header gets `#2`, `#3`… so no cell is shadowed (EC-CUBE's 受注CSV has 送料 twice). */
 export function uniqueHeaders(headers: readonly string[]): string[] {
@@ -98,6 +90,187 @@ function parseCells(
   });
 }
 
+/** Turns whole records of bytes into CsvItems, keeping line, byte offset and ordinal as it goes. */
+class RecordDecoder {
+  private headers: string[] | undefined;
+  private fieldsOf: ((record: readonly string[]) => Record<string, string>) | undefined;
+  private line: number;
+  private offset: number;
+  private ordinal: number;
+  private newline: "\n" | "\r\n" | undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly encoding: "cp932" | "utf8",
+    private readonly stats: ReadStats,
+    start?: ReadStart,
+  ) {
+    this.headers = start?.headers;
+    this.fieldsOf = this.headers ? rowFieldsFactory(this.headers) : undefined;
+    this.line = start?.line ?? 1;
+    this.offset = start?.offset ?? 0;
+    this.ordinal = start?.ordinal ?? 0;
+  }
+
+  get currentLine(): number {
+    return this.line;
+  }
+
+  /** A UTF-8 BOM was dropped before the first record. */
+  skipBytes(n: number): void {
+    this.offset += n;
+  }
+
+  decode(bytes: Buffer): string {
+    return iconv.decode(bytes, this.encoding, { stripBOM: false });
+  }
+
+  /** Bytes that do not parse: one row with no cells, its raw text kept for the rejects file. */
+  malformed(text: string, bytes: number, detail: string): CsvItem {
+    const { file, line, offset } = this;
+    const row: SourceRow = { file, line, offset, ordinal: this.ordinal++, raw: chomp(text), fields: {} };
+    this.stats.malformed.push({ line, offset, detail });
+    this.line += text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
+    this.offset += bytes;
+    return {
+      kind: "row",
+      row,
+      problem: { field: null, reason: `malformed CSV: ${detail}`, malformed: true },
+    };
+  }
+
+  /** A block of whole records: bytes [0, ends[last]) of `bytes`. */
+  block(bytes: Buffer, ends: readonly number[], innerLines: readonly number[]): CsvItem[] {
+    const text = this.decode(bytes.subarray(0, ends[ends.length - 1]));
+    const records = this.recordTexts(text, innerLines);
+    this.newline ??= records[0]!.endsWith("\r\n") ? "\r\n" : "\n";
+    for (let k = 0; k < records.length; k++) records[k] = chomp(records[k]!);
+    const cells = parseCells(text, records, this.newline);
+    const items: CsvItem[] = [];
+    for (let k = 0; k < records.length; k++) {
+      const recordBytes = ends[k]! - (k ? ends[k - 1]! : 0);
+      const record = cells[k]!;
+      if (typeof record === "string") items.push(this.malformed(records[k]!, recordBytes, record));
+      else items.push(this.record(records[k]!, record, recordBytes, innerLines[k]!));
+    }
+    return items;
+  }
+
+  /**
+   * LF decodes to LF, and the byte scan knows how many of each record's LFs are quoted: record k
+   * ends at its (innerLines[k] + 1)-th LF, or at the end of the text.
+   */
+  private recordTexts(text: string, innerLines: readonly number[]): string[] {
+    const records: string[] = [];
+    for (let k = 0, from = 0; k < innerLines.length; k++) {
+      const end = pastNewlines(text, from, innerLines[k]! + 1);
+      records.push(text.slice(from, end));
+      from = end;
+    }
+    return records;
+  }
+
+  /** The first record is the header; every later one a data row. */
+  private record(raw: string, cells: string[], bytes: number, innerLines: number): CsvItem {
+    const line = this.line;
+    const offset = this.offset;
+    this.line += 1 + innerLines;
+    this.offset += bytes;
+    if (!this.headers) {
+      this.headers = uniqueHeaders(cells.map((h) => h.trim()));
+      this.fieldsOf = rowFieldsFactory(this.headers);
+      return { kind: "header", headers: this.headers };
+    }
+    const row: SourceRow = {
+      file: this.file,
+      line,
+      offset,
+      ordinal: this.ordinal++,
+      raw,
+      fields: this.fieldsOf!(cells),
+    };
+    return { kind: "row", row, problem: recordProblem(this.stats, row, this.headers, cells.length) };
+  }
+}
+
+/**
+ * What was read but not yet yielded: the bytes after the last complete record, and the byte
+ * scan's state over them, so each read is scanned once.
+ */
+class PendingBytes {
+  bytes: Buffer = Buffer.alloc(0);
+  private scanned = 0;
+  state = newScanState();
+  private beforeFirst: boolean;
+
+  constructor(
+    private readonly decoder: RecordDecoder,
+    fromTop: boolean,
+  ) {
+    this.beforeFirst = fromTop;
+  }
+
+  /** Appends a read; false while the first bytes cannot yet say whether there is a BOM. */
+  append(data: Buffer): boolean {
+    this.bytes = this.bytes.length ? Buffer.concat([this.bytes, data]) : data;
+    if (!this.beforeFirst) return true;
+    if (this.bytes.length < UTF8_BOM.length) return false;
+    this.beforeFirst = false;
+    if (this.bytes.subarray(0, 3).equals(UTF8_BOM)) {
+      this.bytes = this.bytes.subarray(3);
+      this.decoder.skipBytes(3);
+    }
+    return true;
+  }
+
+  /** The whole records at the front, as one block; keeps the record the read cut. */
+  takeWholeRecords(): CsvItem[] | undefined {
+    const { ends, innerLines } = scanRecordEnds(this.bytes, this.scanned, this.state);
+    let items: CsvItem[] | undefined;
+    if (ends.length) {
+      items = this.decoder.block(this.bytes, ends, innerLines);
+      this.bytes = this.bytes.subarray(ends[ends.length - 1]);
+    }
+    this.scanned = this.bytes.length;
+    return items;
+  }
+
+  get unscanned(): boolean {
+    return this.scanned < this.bytes.length;
+  }
+
+  /** A record that never ends is reported whole, and reading starts afresh after it. */
+  takeRunaway(): CsvItem {
+    const item = this.decoder.malformed(
+      this.decoder.decode(this.bytes),
+      this.bytes.length,
+      `a record longer than ${MAX_RECORD_BYTES} bytes: is a quote never closed?`,
+    );
+    this.bytes = Buffer.alloc(0);
+    this.scanned = 0;
+    this.state = newScanState();
+    return item;
+  }
+
+  /** At end of input: the last record, which may lack its LF or its closing quote. */
+  takeLast(): CsvItem[] {
+    const { bytes, state, decoder } = this;
+    if (state.inQuotes && !state.pendingQuote)
+      return [
+        decoder.malformed(
+          decoder.decode(bytes),
+          bytes.length,
+          `Quote Not Closed: the quote opened in the record on line ${decoder.currentLine} never closes; the rest of the file (${bytes.length} bytes) cannot be parsed`,
+        ),
+      ];
+    return decoder.block(bytes, [bytes.length], [state.innerLines]);
+  }
+}
+
+/** The S3 SDK's body may yield plain Uint8Arrays; the scan needs Buffer's indexOf(string). */
+const asBuffer = (read: Uint8Array): Buffer =>
+  Buffer.isBuffer(read) ? read : Buffer.from(read.buffer, read.byteOffset, read.byteLength);
+
 /**
  * Yields the records of one read as one array: one await per block of records instead of per
  * record, which matters at hundreds of thousands of records a second.
@@ -109,124 +282,21 @@ export async function* readCsvBatches(
   stats: ReadStats,
   start?: ReadStart,
 ): AsyncGenerator<CsvItem[]> {
-  let headers: string[] | undefined = start?.headers;
-  let fieldsOf = headers ? rowFieldsFactory(headers) : undefined;
-  let line = start?.line ?? 1;
-  let offset = start?.offset ?? 0;
-  let ordinal = start?.ordinal ?? 0;
-  let newline: "\n" | "\r\n" | undefined;
-  const decode = (bytes: Buffer) => iconv.decode(bytes, encoding, { stripBOM: false });
-
-  const malformed = (text: string, bytes: number, detail: string): CsvItem => {
-    const row: SourceRow = { file, line, offset, ordinal: ordinal++, raw: chomp(text), fields: {} };
-    stats.malformed.push({ line, offset, detail });
-    line += text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
-    offset += bytes;
-    return {
-      kind: "row",
-      row,
-      problem: { field: null, reason: `malformed CSV: ${detail}`, malformed: true },
-    };
-  };
-
-  /** A block of whole records: bytes [0, ends[last]) of `bytes`. */
-  const block = (bytes: Buffer, ends: readonly number[], innerLines: readonly number[]): CsvItem[] => {
-    const text = decode(bytes.subarray(0, ends[ends.length - 1]));
-    // LF decodes to LF, and the byte scan knows how many of each record's LFs are quoted: record k
-    // ends at its (innerLines[k] + 1)-th LF, or at the end of the text.
-    const records: string[] = [];
-    for (let k = 0, from = 0; k < ends.length; k++) {
-      const end = pastNewlines(text, from, innerLines[k]! + 1);
-      records.push(text.slice(from, end));
-      from = end;
-    }
-    newline ??= records[0]!.endsWith("\r\n") ? "\r\n" : "\n";
-    for (let k = 0; k < records.length; k++) records[k] = chomp(records[k]!);
-    const cells = parseCells(text, records, newline);
-    const items: CsvItem[] = [];
-    for (let k = 0; k < records.length; k++) {
-      const recordBytes = ends[k]! - (k ? ends[k - 1]! : 0);
-      const record = cells[k]!;
-      if (typeof record === "string") {
-        items.push(malformed(records[k]!, recordBytes, record));
-        continue;
-      }
-      const recordLine = line;
-      const recordOffset = offset;
-      line += 1 + innerLines[k]!;
-      offset += recordBytes;
-      if (!headers) {
-        headers = uniqueHeaders(record.map((h) => h.trim()));
-        fieldsOf = rowFieldsFactory(headers);
-        items.push({ kind: "header", headers });
-        continue;
-      }
-      const row: SourceRow = {
-        file,
-        line: recordLine,
-        offset: recordOffset,
-        ordinal: ordinal++,
-        raw: records[k]!,
-        fields: fieldsOf!(record),
-      };
-      items.push({ kind: "row", row, problem: recordProblem(stats, row, headers, record.length) });
-    }
-    return items;
-  };
-
-  let pending: Buffer = Buffer.alloc(0);
-  let scanned = 0;
-  let state = newScanState();
-  let first = !start;
-  /** Yields the whole records at the front of `pending` and keeps the record cut by the read. */
-  function* takeWholeRecords(): Generator<CsvItem[]> {
-    const { ends, innerLines } = scanRecordEnds(pending, scanned, state);
-    if (ends.length) {
-      yield block(pending, ends, innerLines);
-      pending = pending.subarray(ends[ends.length - 1]);
-    }
-    scanned = pending.length;
-  }
+  const decoder = new RecordDecoder(file, encoding, stats, start);
+  const pending = new PendingBytes(decoder, !start);
   for await (const read of input as AsyncIterable<Uint8Array>) {
-    // The S3 SDK's body may yield plain Uint8Arrays; the scan needs Buffer's indexOf(string).
-    const data = Buffer.isBuffer(read) ? read : Buffer.from(read.buffer, read.byteOffset, read.byteLength);
-    pending = pending.length ? Buffer.concat([pending, data]) : data;
-    if (first) {
-      // Nothing is scanned before the first three bytes decide whether there is a BOM.
-      if (pending.length < UTF8_BOM.length) continue;
-      first = false;
-      if (pending.subarray(0, 3).equals(UTF8_BOM)) {
-        pending = pending.subarray(3);
-        offset += 3;
-      }
-    }
-    yield* takeWholeRecords();
-    if (pending.length > MAX_RECORD_BYTES) {
-      yield [
-        malformed(
-          decode(pending),
-          pending.length,
-          `a record longer than ${MAX_RECORD_BYTES} bytes: is a quote never closed?`,
-        ),
-      ];
-      pending = Buffer.alloc(0);
-      scanned = 0;
-      state = newScanState();
-    }
+    if (!pending.append(asBuffer(read))) continue;
+    const items = pending.takeWholeRecords();
+    if (items) yield items;
+    if (pending.bytes.length > MAX_RECORD_BYTES) yield [pending.takeRunaway()];
   }
-  if (pending.length === 0) return;
+  if (pending.bytes.length === 0) return;
   // A file shorter than a BOM never reached the scan above.
-  if (scanned < pending.length) yield* takeWholeRecords();
-  if (pending.length === 0) return;
-  if (state.inQuotes && !state.pendingQuote)
-    yield [
-      malformed(
-        decode(pending),
-        pending.length,
-        `Quote Not Closed: the quote opened in the record on line ${line} never closes; the rest of the file (${pending.length} bytes) cannot be parsed`,
-      ),
-    ];
-  else yield block(pending, [pending.length], [state.innerLines]);
+  if (pending.unscanned) {
+    const items = pending.takeWholeRecords();
+    if (items) yield items;
+  }
+  if (pending.bytes.length > 0) yield pending.takeLast();
 }
 
 export async function* readCsvRecords(
@@ -243,7 +313,7 @@ function recordProblem(
   row: SourceRow,
   headers: readonly string[],
   cells: number,
-): RecordProblem | undefined {
+): Problem | undefined {
   if (row.raw.includes(REPLACEMENT)) {
     // iconv-lite decodes bytes that are not valid in the encoding to U+FFFD; report, never load mojibake.
     const field = headers.find((h) => row.fields[h]?.includes(REPLACEMENT)) ?? null;

@@ -1,6 +1,5 @@
 // DDL derived from schema/tables.ts, plus the bookkeeping tables the loader needs.
-import { refKeyColumn } from "../core/canonical.ts";
-import { TABLES, type ColumnDef, type TableDef } from "./tables.ts";
+import { refKeyColumn, TABLES, type ColumnDef, type TableDef } from "./tables.ts";
 
 export function sqlType(col: ColumnDef): string {
   switch (col.type.kind) {

@@ -1,6 +1,20 @@
 // The platform's target schema (ecforce-style), declared once: the DDL, the staging tables,
-// the merge statements and the checksums are all derived from this list.
-import type { TableName } from "../core/records.ts";
+// the merge statements and the checksums are all derived from this list. The lowest layer of
+// the runner: it imports nothing else of it.
+
+export type TableName =
+  | "customers"
+  | "customer_addresses"
+  | "products"
+  | "product_variants"
+  | "orders"
+  | "order_items"
+  | "shipments";
+
+/** A reference column's companion that keeps the referenced row's source key: `customer_id` → `customer_key`. */
+export function refKeyColumn(refColumn: string): string {
+  return refColumn.replace(/_id$/, "_key");
+}
 
 export type ColumnType =
   | { kind: "string"; max: number }

@@ -2,11 +2,10 @@
 // duplicates, merge set-based into the targets, map ids, record rejects, findings and the
 // checkpoint. Either all of it commits or none of it does, so a killed run resumes cleanly.
 import type { Connection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
-import { refKeyColumn } from "../core/canonical.ts";
 import { rejectGroupFor } from "../core/group-results.ts";
 import type { Reject, TableName } from "../core/records.ts";
-import { log } from "../log.ts";
-import { TABLES, type TableDef } from "../schema/tables.ts";
+import { log } from "../report/log.ts";
+import { refKeyColumn, TABLES, type TableDef } from "../schema/tables.ts";
 import { conflictRejects, groupRows, type StagedChunk, type StagedGroup } from "./stage-plan.ts";
 import { clearStaging, loadStaging, stagingColumns, stagingName } from "./staging.ts";
 

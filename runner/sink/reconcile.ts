@@ -2,10 +2,10 @@
 // products), compute target checksums from the stored columns, and run the data-quality
 // queries a person used to do by hand in a BI tool.
 import type { Connection, RowDataPacket } from "mysql2/promise";
-import { NULL_TEXT, refKeyColumn, SEPARATOR } from "../core/canonical.ts";
+import { NULL_TEXT, SEPARATOR } from "../core/canonical.ts";
 import type { TableName } from "../core/records.ts";
 import type { Shard } from "../core/shard.ts";
-import { TABLES } from "../schema/tables.ts";
+import { refKeyColumn, TABLES } from "../schema/tables.ts";
 
 export async function resolveLateRefs(conn: Connection, system: string): Promise<void> {
   for (const def of TABLES) {

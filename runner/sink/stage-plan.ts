@@ -5,8 +5,8 @@
 // writer would allocate and collect only to need one in a rare reject.
 import { canonicalValues, rowHash } from "../core/canonical.ts";
 import { rejectGroupFor } from "../core/group-results.ts";
-import type { PreparedChunk } from "../core/prepare.ts";
-import type { Entity, Finding, Reject, RowRef, TableName, Value } from "../core/records.ts";
+import type { PreparedChunk, PreparedGroup } from "../core/prepare.ts";
+import type { Entity, Finding, Reject, RowRef, SourceRow, TableName, Value } from "../core/records.ts";
 import { tableDef } from "../schema/tables.ts";
 
 export interface StagedGroup {
@@ -96,88 +96,113 @@ export function conflictRejects(
   });
 }
 
-export function stageChunk(chunk: PreparedChunk): StagedChunk {
-  const out: Omit<StagedChunk, "rows"> = {
-    file: chunk.file,
-    entity: chunk.entity,
-    seq: chunk.seq,
-    firstOrdinal: chunk.firstOrdinal,
-    lastOrdinal: chunk.lastOrdinal,
-    read: chunk.read,
-    groups: [],
-    tables: {},
-    aliases: { tsv: "", groups: [] },
-    rejects: [...chunk.rejects],
-    findings: chunk.findings,
-  };
-  // Same table + source id twice in one chunk: identical copies collapse, a different copy is a conflict.
-  const seen = new Map<string, { hash: string; line: number }>();
-  const raws: string[] = [];
-  const rowLines: number[] = [];
-  const rowOffsets: number[] = [];
-  chunk.groups.forEach((group, grp) => {
-    const { rows } = group;
-    const firstRow = rowLines.length;
+interface StagedLine {
+  table: TableName;
+  text: string;
+  aliases: string[];
+}
+
+/** Builds a StagedChunk group by group; `finish` packs the source rows into columns. */
+class StagePlan {
+  private readonly out: Omit<StagedChunk, "rows">;
+  /** Same table + source id twice in one chunk: identical copies collapse, a different copy is a conflict. */
+  private readonly seen = new Map<string, { hash: string; line: number }>();
+  private readonly raws: string[] = [];
+  private readonly rowLines: number[] = [];
+  private readonly rowOffsets: number[] = [];
+
+  constructor(private readonly chunk: PreparedChunk) {
+    this.out = {
+      file: chunk.file,
+      entity: chunk.entity,
+      seq: chunk.seq,
+      firstOrdinal: chunk.firstOrdinal,
+      lastOrdinal: chunk.lastOrdinal,
+      read: chunk.read,
+      groups: [],
+      tables: {},
+      aliases: { tsv: "", groups: [] },
+      rejects: [...chunk.rejects],
+      findings: chunk.findings,
+    };
+  }
+
+  addGroup(group: PreparedGroup, grp: number): void {
+    const firstRow = this.keepRows(group.rows);
+    const staged = this.stageRecords(group, grp);
+    this.out.groups.push({
+      key: group.key,
+      firstRow,
+      rowCount: group.rows.length,
+      loaded: group.loaded,
+      skipped: group.skipped,
+      rejected: "conflict" in staged,
+    });
+    if ("conflict" in staged) this.out.rejects.push(...staged.conflict);
+    else this.addLines(staged.lines, grp);
+  }
+
+  /** Keeps the group's rows for a later reject; returns the index of its first. */
+  private keepRows(rows: readonly SourceRow[]): number {
+    const firstRow = this.rowLines.length;
     for (const r of rows) {
-      raws.push(r.raw);
-      rowLines.push(r.line);
-      rowOffsets.push(r.offset);
+      this.raws.push(r.raw);
+      this.rowLines.push(r.line);
+      this.rowOffsets.push(r.offset);
     }
-    const line = rows[0]!.line;
-    const lines: Array<{ table: TableName; text: string; aliases: string[] }> = [];
-    let conflict: Reject[] | undefined;
+    return firstRow;
+  }
+
+  /** The group's payload lines, or its rejects when a record conflicts with an earlier one of the chunk. */
+  private stageRecords(group: PreparedGroup, grp: number): { lines: StagedLine[] } | { conflict: Reject[] } {
+    const line = group.rows[0]!.line;
+    const lines: StagedLine[] = [];
     for (const record of group.records) {
       const values = canonicalValues(tableDef(record.table), record);
       const hash = rowHash(values);
       const key = `${record.table}\0${record.sourceId}`;
-      const first = seen.get(key);
+      const first = this.seen.get(key);
       if (first && first.hash !== hash) {
-        conflict = conflictRejects(
-          chunk.entity,
-          { key: group.key, rows },
-          record.table,
-          record.sourceId,
-          first.line,
-        );
-        break;
+        const conflict = conflictRejects(this.chunk.entity, group, record.table, record.sourceId, first.line);
+        return { conflict };
       }
       if (first) continue; // identical copy, collapsed
-      seen.set(key, { hash, line });
-      const aliases = (record.aliases ?? []).map((a) => tsvLine([grp, record.table, record.sourceId, a]));
+      this.seen.set(key, { hash, line });
       lines.push({
         table: record.table,
         text: tsvLine([grp, line, group.shardHash, hash, ...values]),
-        aliases,
+        aliases: (record.aliases ?? []).map((a) => tsvLine([grp, record.table, record.sourceId, a])),
       });
     }
-    out.groups.push({
-      key: group.key,
-      firstRow,
-      rowCount: rows.length,
-      loaded: group.loaded,
-      skipped: group.skipped,
-      rejected: Boolean(conflict),
-    });
-    if (conflict) {
-      out.rejects.push(...conflict);
-      return;
-    }
+    return { lines };
+  }
+
+  private addLines(lines: readonly StagedLine[], grp: number): void {
     for (const l of lines) {
-      const payload = (out.tables[l.table] ??= { tsv: "", groups: [] });
+      const payload = (this.out.tables[l.table] ??= { tsv: "", groups: [] });
       payload.tsv += l.text;
       payload.groups.push(grp);
       for (const a of l.aliases) {
-        out.aliases.tsv += a;
-        out.aliases.groups.push(grp);
+        this.out.aliases.tsv += a;
+        this.out.aliases.groups.push(grp);
       }
     }
-  });
-  let end = 0;
-  const rows: StagedRows = {
-    lines: Uint32Array.from(rowLines),
-    offsets: Float64Array.from(rowOffsets),
-    rawEnds: Uint32Array.from(raws, (r) => (end += r.length)),
-    raw: raws.join(""),
-  };
-  return { ...out, rows };
+  }
+
+  finish(): StagedChunk {
+    let end = 0;
+    const rows: StagedRows = {
+      lines: Uint32Array.from(this.rowLines),
+      offsets: Float64Array.from(this.rowOffsets),
+      rawEnds: Uint32Array.from(this.raws, (r) => (end += r.length)),
+      raw: this.raws.join(""),
+    };
+    return { ...this.out, rows };
+  }
+}
+
+export function stageChunk(chunk: PreparedChunk): StagedChunk {
+  const plan = new StagePlan(chunk);
+  chunk.groups.forEach((group, grp) => plan.addGroup(group, grp));
+  return plan.finish();
 }

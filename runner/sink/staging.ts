@@ -2,10 +2,9 @@
 // LOAD DATA LOCAL INFILE from an in-memory TSV (mysql2's infileStreamFactory).
 import type { Connection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import { Readable } from "node:stream";
-import { refKeyColumn } from "../core/canonical.ts";
 import type { TableName } from "../core/records.ts";
 import { sqlType } from "../schema/ddl.ts";
-import { TABLES, type TableDef } from "../schema/tables.ts";
+import { refKeyColumn, TABLES, type TableDef } from "../schema/tables.ts";
 
 export const stagingName = (table: TableName | "alias") => `stg_${table}`;
 

@@ -4,11 +4,12 @@
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { Cells, type CellProblem } from "../core/cells.ts";
+import { Cells } from "../core/cells.ts";
 import type {
   Entity,
-  FileSpec,
+  EntityReader,
   GroupResult,
+  Problem,
   SourceAdapter,
   SourceRow,
   TableName,
@@ -136,13 +137,13 @@ function compileFile(spec: FileMapping): CompiledFile {
 // ---------------------------------------------------------------------------------------------
 
 class RowReader {
-  readonly problems: CellProblem[] = [];
+  readonly problems: Problem[] = [];
   constructor(
     readonly row: SourceRow,
     private readonly tzMinutes: number,
   ) {}
 
-  problem(field: string, reason: string): void {
+  problem(field: string | null, reason: string): void {
     if (!this.problems.some((p) => p.field === field && p.reason === reason))
       this.problems.push({ field, reason });
   }
@@ -290,31 +291,25 @@ function transformGroup(
 /** A SourceAdapter from a validated mapping; pure. */
 export function mappingAdapter(spec: MappingSpec): SourceAdapter {
   const tzMinutes = offsetMinutes(spec.timezone_offset);
-  const files = new Map<Entity, CompiledFile>();
+  const readers: Partial<Record<Entity, EntityReader>> = {};
   for (const entity of ENTITIES) {
     const f = spec.files[entity];
-    if (f) files.set(entity, compileFile(f));
+    if (f) readers[entity] = fileReader(entity, compileFile(f), tzMinutes);
   }
-  const fileOf = (entity: Entity): CompiledFile => {
-    const f = files.get(entity);
-    if (!f) throw new Error(`${spec.system} maps no ${entity} file`);
-    return f;
-  };
-  const groupKey = (entity: Entity, row: SourceRow): string =>
-    renderTemplate(fileOf(entity).groupBy, row).value;
+  return { system: spec.system, encoding: spec.encoding, readers };
+}
 
+function fileReader(entity: Entity, file: CompiledFile, tzMinutes: number): EntityReader {
+  const groupKey = (row: SourceRow): string => renderTemplate(file.groupBy, row).value;
   return {
-    system: spec.system,
-    encoding: spec.encoding,
-    files: [...files].map(([entity, f]): FileSpec => ({ entity, requiredHeaders: f.spec.identify })),
+    identify: [file.spec.identify],
     groupKey,
     // No shard_by, or an empty one (a guest order without 会員番号): the group key. Customers
     // grouped by 会員番号 and orders sharded by 会員番号 then meet in one shard.
-    shardKey(entity, row) {
-      const shardBy = fileOf(entity).shardBy;
-      const shard = shardBy ? renderTemplate(shardBy, row) : null;
-      return shard && shard.emptyHeader === null ? shard.value : groupKey(entity, row);
+    shardKey(row) {
+      const shard = file.shardBy ? renderTemplate(file.shardBy, row) : null;
+      return shard && shard.emptyHeader === null ? shard.value : groupKey(row);
     },
-    transform: (entity, rows) => transformGroup(fileOf(entity), entity, rows, tzMinutes),
+    transform: (rows) => transformGroup(file, entity, rows, tzMinutes),
   };
 }

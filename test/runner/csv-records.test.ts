@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { newTally } from "../../runner/chunk-source.ts";
+import { newTally } from "../../runner/parse/chunk-source.ts";
 import { readCsvRecords, type CsvItem } from "../../runner/input/csv-records.ts";
 import { generateEccube4 } from "../../scripts/generate-eccube4.ts";
 

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WHOLE } from "../../runner/core/shard.ts";
-import { runImport } from "../../runner/job.ts";
+import { runImport } from "../../runner/job/import-job.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { tinyCart } from "./support/tiny-adapter.ts";
 

@@ -6,7 +6,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WHOLE } from "../../runner/core/shard.ts";
 import { s3Client } from "../../runner/input/location.ts";
-import { runImport, type ImportOptions } from "../../runner/job.ts";
+import { runImport } from "../../runner/job/import-job.ts";
+import type { ImportOptions } from "../../runner/job/options.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { tinyCart } from "./support/tiny-adapter.ts";
 

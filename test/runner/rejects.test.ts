@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SourceAdapter } from "../../runner/core/records.ts";
 import { WHOLE } from "../../runner/core/shard.ts";
-import { runImport } from "../../runner/job.ts";
+import { runImport } from "../../runner/job/import-job.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { tinyCart } from "./support/tiny-adapter.ts";
 
@@ -53,12 +53,18 @@ describe("rejects instead of silent changes", () => {
 
   it("a value LOAD DATA would truncate makes its whole group a reject, never a silent change", async () => {
     // An adapter bug (an unvalidated number) stands in for any value MySQL would coerce.
+    const customers = tinyCart.readers.customers!;
     const sloppy: SourceAdapter = {
       ...tinyCart,
-      transform: (entity, rows) => {
-        const result = tinyCart.transform(entity, rows);
-        for (const r of result.records) if (r.sourceId === "2") r.values.points = "7 points";
-        return result;
+      readers: {
+        customers: {
+          ...customers,
+          transform: (rows) => {
+            const result = customers.transform(rows);
+            for (const r of result.records) if (r.sourceId === "2") r.values.points = "7 points";
+            return result;
+          },
+        },
       },
     };
     const { db, report, rejects } = await run("warnings", sloppy, {

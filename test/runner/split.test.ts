@@ -3,7 +3,7 @@ import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { newTally, preparedChunks } from "../../runner/chunk-source.ts";
+import { newTally, preparedChunks } from "../../runner/parse/chunk-source.ts";
 import { WHOLE } from "../../runner/core/shard.ts";
 import { readCsvRecords } from "../../runner/input/csv-records.ts";
 import { listInputs, type InputFile } from "../../runner/input/location.ts";

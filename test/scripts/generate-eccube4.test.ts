@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parse } from "csv-parse/sync";
 import iconv from "iconv-lite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Entity, GroupResult, SourceRow } from "../../runner/core/records.ts";
+import { readerOf, type Entity, type GroupResult, type SourceRow } from "../../runner/core/records.ts";
 import { eccube4 } from "../../runner/sources/eccube4.ts";
 import { CUSTOMER_HEADERS, ORDER_HEADERS, PRODUCT_HEADERS } from "../../runner/sources/eccube4/headers.ts";
 import { generateEccube4, type GenerateResult } from "../../scripts/generate-eccube4.ts";
@@ -52,7 +52,8 @@ function groups(entity: Entity, rows: readonly SourceRow[]): SourceRow[][] {
   const out: SourceRow[][] = [];
   for (const row of rows) {
     const last = out.at(-1);
-    if (last && eccube4.groupKey(entity, last[0]!) === eccube4.groupKey(entity, row)) last.push(row);
+    if (last && readerOf(eccube4, entity).groupKey(last[0]!) === readerOf(eccube4, entity).groupKey(row))
+      last.push(row);
     else out.push([row]);
   }
   return out;
@@ -61,7 +62,7 @@ function groups(entity: Entity, rows: readonly SourceRow[]): SourceRow[][] {
 function transformAll(entity: Entity, rows: readonly SourceRow[]): GroupResult {
   const total: GroupResult = { records: [], rejects: [], findings: [], skipped: 0, loaded: 0 };
   for (const group of groups(entity, rows)) {
-    const r = eccube4.transform(entity, group);
+    const r = readerOf(eccube4, entity).transform(group);
     expect(r.loaded + r.skipped + r.rejects.length).toBe(group.length);
     total.records.push(...r.records);
     total.rejects.push(...r.rejects);

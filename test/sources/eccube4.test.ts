@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { GroupResult, SourceRow, TargetRecord } from "../../runner/core/records.ts";
 import { eccube4 } from "../../runner/sources/eccube4.ts";
+import { entitiesFor } from "../support/source-rows.ts";
 import * as defaults from "../../runner/sources/eccube4/headers.ts";
 
 // Default headers copied from CART_FORMATS.md §1.3 (4.3) and §1.6 (4.0.x differences).
@@ -82,7 +83,7 @@ const customer = {
 
 describe("eccube4 customers", () => {
   it("makes a customer and its default address, times converted from Tokyo to UTC", () => {
-    const result = eccube4.transform("customers", [rowOf(CUSTOMER_HEADERS, customer, 2)]);
+    const result = eccube4.readers.customers!.transform([rowOf(CUSTOMER_HEADERS, customer, 2)]);
     expect(result).toMatchObject({ rejects: [], findings: [], loaded: 1, skipped: 0 });
     const [c] = one(result, "customers");
     expect(c).toMatchObject({
@@ -120,14 +121,14 @@ describe("eccube4 customers", () => {
 
   it("flags an unknown prefecture but loads the customer with a null prefecture id", () => {
     const row = rowOf(CUSTOMER_HEADERS, { ...customer, "都道府県(ID)": "99" }, 7);
-    const result = eccube4.transform("customers", [row]);
+    const result = eccube4.readers.customers!.transform([row]);
     expect(result.loaded).toBe(1);
     expect(result.findings).toEqual([expect.objectContaining({ kind: "unknown_prefecture", line: 7 })]);
     expect(one(result, "customer_addresses")[0]?.values.prefecture_id).toBeNull();
   });
 
   it("rejects an impossible birthday naming the field", () => {
-    const result = eccube4.transform("customers", [
+    const result = eccube4.readers.customers!.transform([
       rowOf(CUSTOMER_HEADERS, { ...customer, 誕生日: "2023-02-30 00:00:00" }, 3),
     ]);
     expect(result.records).toEqual([]);
@@ -136,7 +137,7 @@ describe("eccube4 customers", () => {
 
   it("accepts a 4.0 export without ポイント", () => {
     const headers = CUSTOMER_HEADERS.filter((h) => h !== "ポイント");
-    const result = eccube4.transform("customers", [rowOf(headers, customer, 2)]);
+    const result = eccube4.readers.customers!.transform([rowOf(headers, customer, 2)]);
     expect(result.loaded).toBe(1);
     expect(one(result, "customers")[0]?.values.points).toBeNull();
   });
@@ -188,7 +189,7 @@ describe("eccube4 products", () => {
         4,
       ),
     ];
-    const result = eccube4.transform("products", rows);
+    const result = eccube4.readers.products!.transform(rows);
     expect(result).toMatchObject({ rejects: [], loaded: 2, skipped: 1 });
     expect(one(result, "products")).toEqual([
       expect.objectContaining({
@@ -228,7 +229,7 @@ describe("eccube4 products", () => {
         3,
       ),
     ];
-    const result = eccube4.transform("products", rows);
+    const result = eccube4.readers.products!.transform(rows);
     expect(result.records).toEqual([]);
     expect(result.rejects).toEqual([
       expect.objectContaining({
@@ -363,7 +364,7 @@ const orderRows = (headers = ORDER_HEADERS, base: Record<string, string> = {}) =
 
 describe("eccube4 orders", () => {
   it("folds 送料 and 手数料 lines into the order and makes items and one shipment", () => {
-    const result = eccube4.transform("orders", orderRows());
+    const result = eccube4.readers.orders!.transform(orderRows());
     expect(result).toMatchObject({ rejects: [], findings: [], loaded: 2, skipped: 2 });
     expect(one(result, "orders")).toEqual([
       expect.objectContaining({
@@ -423,18 +424,18 @@ describe("eccube4 orders", () => {
   });
 
   it("keeps a guest order without a customer reference", () => {
-    const result = eccube4.transform("orders", orderRows(ORDER_HEADERS, { 会員ID: "" }));
+    const result = eccube4.readers.orders!.transform(orderRows(ORDER_HEADERS, { 会員ID: "" }));
     const [order] = one(result, "orders");
     expect(order?.values.customer_source_id).toBeNull();
     expect(order?.refs).toEqual([]);
-    expect(eccube4.shardKey("orders", orderRows(ORDER_HEADERS, { 会員ID: "" })[0]!)).toBe("o:101");
-    expect(eccube4.shardKey("orders", orderRows()[0]!)).toBe("c:12");
+    expect(eccube4.readers.orders!.shardKey(orderRows(ORDER_HEADERS, { 会員ID: "" })[0]!)).toBe("o:101");
+    expect(eccube4.readers.orders!.shardKey(orderRows()[0]!)).toBe("c:12");
   });
 
   it("rejects the whole order when one line has a bad price, naming the field", () => {
     const rows = orderRows();
     rows[1]!.fields["価格"] = "abc";
-    const result = eccube4.transform("orders", rows);
+    const result = eccube4.readers.orders!.transform(rows);
     expect(result.records).toEqual([]);
     expect(result.loaded + result.skipped).toBe(0);
     expect(result.rejects).toHaveLength(4);
@@ -448,7 +449,9 @@ describe("eccube4 orders", () => {
   });
 
   it("rejects an order with an impossible 受注日", () => {
-    const result = eccube4.transform("orders", orderRows(ORDER_HEADERS, { 受注日: "2023-02-30 10:00:00" }));
+    const result = eccube4.readers.orders!.transform(
+      orderRows(ORDER_HEADERS, { 受注日: "2023-02-30 10:00:00" }),
+    );
     expect(result.records).toEqual([]);
     expect(result.rejects[0]).toMatchObject({
       field: "受注日",
@@ -457,7 +460,7 @@ describe("eccube4 orders", () => {
   });
 
   it("reports totals that do not add up as a finding and still loads the order", () => {
-    const result = eccube4.transform("orders", orderRows(ORDER_HEADERS, { 合計: "3000.00" }));
+    const result = eccube4.readers.orders!.transform(orderRows(ORDER_HEADERS, { 合計: "3000.00" }));
     expect(result.loaded).toBe(2);
     expect(result.findings).toEqual([
       expect.objectContaining({ kind: "totals_mismatch", line: 2, message: expect.stringContaining("合計") }),
@@ -496,14 +499,14 @@ describe("eccube4 orders", () => {
         8,
       ),
     );
-    const result = eccube4.transform("orders", rows);
+    const result = eccube4.readers.orders!.transform(rows);
     expect(result).toMatchObject({ findings: [], loaded: 2, skipped: 4 });
     expect(one(result, "orders")[0]?.values).toMatchObject({ discount: "300.00", points_used: "100.00" });
   });
 
   it("accepts the 4.0.x 71-column export (送料ID, 配送ID)", () => {
     expect(ORDER_HEADERS_40).toHaveLength(71);
-    const result = eccube4.transform("orders", orderRows(ORDER_HEADERS_40, { 送料ID: "3" }));
+    const result = eccube4.readers.orders!.transform(orderRows(ORDER_HEADERS_40, { 送料ID: "3" }));
     expect(result).toMatchObject({ rejects: [], findings: [], loaded: 2, skipped: 2 });
     expect(one(result, "shipments").map((s) => s.sourceId)).toEqual(["201"]);
     expect(one(result, "orders")[0]?.values.delivery_fee).toBe("500.00");
@@ -511,7 +514,7 @@ describe("eccube4 orders", () => {
 
   it("identifies each file by its headers", () => {
     const kinds = [CUSTOMER_HEADERS, PRODUCT_HEADERS, ORDER_HEADERS, ORDER_HEADERS_40].map((headers) =>
-      eccube4.files.filter((f) => f.requiredHeaders.every((h) => headers.includes(h))).map((f) => f.entity),
+      entitiesFor(eccube4, headers),
     );
     expect(kinds).toEqual([["customers"], ["products"], ["orders"], ["orders"]]);
   });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Entity, SourceAdapter, SourceRow } from "../../runner/core/records.ts";
-import { findRecord, readRows, transformFile as transformWith } from "../support/source-rows.ts";
+import { findRecord, identifiers, readRows, transformFile as transformWith } from "../support/source-rows.ts";
 import { loadMapping, MappingError, mappingAdapter, parseMapping } from "../../runner/sources/mapping.ts";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/mapping");
@@ -27,10 +27,10 @@ describe("mapping adapter from makeshop.yaml", () => {
   it("declares system, encoding and the identifying headers of each file", () => {
     expect(makeshop.system).toBe("makeshop");
     expect(makeshop.encoding).toBe("cp932");
-    expect(makeshop.files).toEqual([
-      { entity: "customers", requiredHeaders: ["会員番号", "メール", "会員ランク"] },
-      { entity: "orders", requiredHeaders: ["受注番号", "明細番号", "商品コード"] },
-    ]);
+    expect(identifiers(makeshop)).toEqual({
+      customers: [["会員番号", "メール", "会員ランク"]],
+      orders: [["受注番号", "明細番号", "商品コード"]],
+    });
   });
 
   it("maps customers: enum maps, defaults, local datetimes to UTC, aliases", () => {
@@ -120,8 +120,8 @@ describe("mapping adapter from makeshop.yaml", () => {
   it("shards a member's orders with the member and a guest order by its own key", () => {
     const customer = readRows(join(FIXTURES, "makeshop-customers.csv"))[0]!;
     const [member, , , guest] = readRows(join(FIXTURES, "makeshop-orders.csv"));
-    expect(makeshop.shardKey("orders", member!)).toBe(makeshop.shardKey("customers", customer));
-    expect(makeshop.shardKey("orders", guest!)).toBe("A-0002");
+    expect(makeshop.readers.orders!.shardKey(member!)).toBe(makeshop.readers.customers!.shardKey(customer));
+    expect(makeshop.readers.orders!.shardKey(guest!)).toBe("A-0002");
     const { records } = transformFile(makeshop, "orders", "makeshop-orders.csv");
     expect(find(records, "orders", "A-0002").refs).toBeUndefined();
     expect(records.some((r) => r.table === "shipments" && r.sourceId === "A-0002:1")).toBe(false);
@@ -166,7 +166,7 @@ describe("mapping adapter from makeshop.yaml", () => {
     const file = join(dir, "makeshop.json");
     writeFileSync(file, JSON.stringify(parseYaml(readFileSync(MAPPING, "utf8"))));
     const fromJson = await loadMapping(file);
-    expect(fromJson.files).toEqual(makeshop.files);
+    expect(identifiers(fromJson)).toEqual(identifiers(makeshop));
   });
 });
 

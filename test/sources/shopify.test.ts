@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Entity, SourceRow } from "../../runner/core/records.ts";
-import { findRecord, readRows, transformFile as transformWith } from "../support/source-rows.ts";
+import { entitiesFor, findRecord, readRows, transformFile as transformWith } from "../support/source-rows.ts";
 import { shopify } from "../../runner/sources/shopify.ts";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/shopify");
@@ -11,8 +11,7 @@ const transformFile = (entity: Entity, file: string, edit?: (rows: SourceRow[]) 
 const find = findRecord;
 
 const headersOf = (file: string): string[] => Object.keys(readRows(join(FIXTURES, file))[0]?.fields ?? {});
-const specFor = (file: string) =>
-  shopify.files.find((spec) => spec.requiredHeaders.every((h) => headersOf(file).includes(h)));
+const specFor = (file: string) => ({ entity: entitiesFor(shopify, headersOf(file))[0] });
 
 describe("shopify file recognition", () => {
   it("matches each export by its headers, including the older customer header set", () => {
@@ -68,8 +67,8 @@ describe("shopify customers", () => {
   it("groups and shards customers with their orders by email", () => {
     expect(results).toHaveLength(3);
     const row = results[1]!.rows[0]!;
-    expect(shopify.groupKey("customers", row)).toBe("7985351721239");
-    expect(shopify.shardKey("customers", row)).toBe("e:john.smith@example.com");
+    expect(shopify.readers.customers!.groupKey(row)).toBe("7985351721239");
+    expect(shopify.readers.customers!.shardKey(row)).toBe("e:john.smith@example.com");
   });
 
   it("reads the older header set, keyed by email", () => {
@@ -113,7 +112,7 @@ describe("shopify products", () => {
       "product_variants:cotton-tee:TEE-S-WH",
       "product_variants:cotton-tee:TEE-M-WH",
     ]);
-    expect(shopify.shardKey("products", results[0]!.rows[2]!)).toBe("p:cotton-tee");
+    expect(shopify.readers.products!.shardKey(results[0]!.rows[2]!)).toBe("p:cotton-tee");
   });
 
   it("maps product fields and orders images by Image Position", () => {
@@ -254,13 +253,13 @@ describe("shopify orders", () => {
     expect(order.refs).toEqual([
       { column: "customer_id", table: "customers", key: "email:john.smith@example.com" },
     ]);
-    expect(shopify.shardKey("orders", results[1]!.rows[0]!)).toBe("e:john.smith@example.com");
+    expect(shopify.readers.orders!.shardKey(results[1]!.rows[0]!)).toBe("e:john.smith@example.com");
   });
 
   it("leaves a guest order unreferenced, sharded by its Name, without a shipment", () => {
     const guest = find(records, "orders", "6798481555757");
     expect(guest.refs).toBeUndefined();
-    expect(shopify.shardKey("orders", results[2]!.rows[0]!)).toBe("o:#1003");
+    expect(shopify.readers.orders!.shardKey(results[2]!.rows[0]!)).toBe("o:#1003");
     expect(records.some((r) => r.table === "shipments" && r.sourceId === "6798481555757:1")).toBe(false);
   });
 

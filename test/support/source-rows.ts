@@ -4,7 +4,14 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parse } from "csv-parse/sync";
 import { expect } from "vitest";
-import type { Entity, SourceAdapter, SourceRow, TargetRecord } from "../../runner/core/records.ts";
+import {
+  ENTITIES,
+  readerOf,
+  type Entity,
+  type SourceAdapter,
+  type SourceRow,
+  type TargetRecord,
+} from "../../runner/core/records.ts";
 
 export function readRows(path: string): SourceRow[] {
   const parsed = parse(readFileSync(path, "utf8"), { columns: true, info: true, raw: true }) as {
@@ -26,7 +33,7 @@ export function groupRows(adapter: SourceAdapter, entity: Entity, rows: readonly
   const out: SourceRow[][] = [];
   let key: string | undefined;
   for (const row of rows) {
-    const k = adapter.groupKey(entity, row);
+    const k = readerOf(adapter, entity).groupKey(row);
     if (k !== key || out.length === 0) out.push([]);
     out.at(-1)!.push(row);
     key = k;
@@ -45,7 +52,7 @@ export function transformFile(
   edit?.(rows);
   const results = groupRows(adapter, entity, rows).map((g) => ({
     rows: g,
-    result: adapter.transform(entity, g),
+    result: readerOf(adapter, entity).transform(g),
   }));
   for (const { rows: g, result } of results)
     expect(result.loaded + result.skipped + result.rejects.length).toBe(g.length);
@@ -59,4 +66,18 @@ export function findRecord(records: readonly TargetRecord[], table: string, sour
       `no ${table} ${sourceId} in ${records.map((r) => `${r.table}:${r.sourceId}`).join(", ")}`,
     );
   return rec;
+}
+
+/** The kinds of file the adapter would take a file with these headers for (job/classify.ts's rule). */
+export function entitiesFor(adapter: SourceAdapter, headers: readonly string[]): Entity[] {
+  return ENTITIES.filter((e) =>
+    adapter.readers[e]?.identify.some((set) => set.every((h) => headers.includes(h))),
+  );
+}
+
+/** Each kind of file the adapter reads, with the header sets that identify it. */
+export function identifiers(adapter: SourceAdapter): Partial<Record<Entity, readonly (readonly string[])[]>> {
+  return Object.fromEntries(
+    ENTITIES.flatMap((e) => (adapter.readers[e] ? [[e, adapter.readers[e].identify]] : [])),
+  );
 }

@@ -1,13 +1,7 @@
 // A minimal UTF-8 cart for exercising the pipeline and sink without any real cart's rules:
 // customers.csv (id,email,name) and orders.csv (order_id,customer_id,line,item,price,qty).
 import { Cells } from "../../../runner/core/cells.ts";
-import type {
-  Entity,
-  GroupResult,
-  SourceAdapter,
-  SourceRow,
-  TargetRecord,
-} from "../../../runner/core/records.ts";
+import type { GroupResult, SourceAdapter, SourceRow, TargetRecord } from "../../../runner/core/records.ts";
 
 function customer(row: SourceRow): GroupResult {
   const c = new Cells(row);
@@ -101,18 +95,20 @@ function merge(results: GroupResult[]): GroupResult {
 export const tinyCart: SourceAdapter = {
   system: "tiny",
   encoding: "utf8",
-  files: [
-    { entity: "customers", requiredHeaders: ["id", "email"] },
-    { entity: "orders", requiredHeaders: ["order_id", "item"] },
-  ],
-  groupKey: (entity: Entity, row: SourceRow) => (entity === "orders" ? row.fields.order_id! : row.fields.id!),
-  shardKey: (entity: Entity, row: SourceRow) =>
-    entity === "orders"
-      ? row.fields.customer_id
-        ? `c:${row.fields.customer_id}`
-        : `o:${row.fields.order_id}`
-      : `c:${row.fields.id}`,
-  // Consecutive rows with one id form a group; each is its own customer record (the sink collapses copies).
-  transform: (entity: Entity, rows: readonly SourceRow[]) =>
-    entity === "orders" ? order(rows) : merge(rows.map(customer)),
+  readers: {
+    customers: {
+      identify: [["id", "email"]],
+      groupKey: (row) => row.fields.id!,
+      shardKey: (row) => `c:${row.fields.id}`,
+      // Consecutive rows with one id form a group; each is its own customer record (the sink collapses copies).
+      transform: (rows) => merge(rows.map(customer)),
+    },
+    orders: {
+      identify: [["order_id", "item"]],
+      groupKey: (row) => row.fields.order_id!,
+      shardKey: (row) =>
+        row.fields.customer_id ? `c:${row.fields.customer_id}` : `o:${row.fields.order_id}`,
+      transform: order,
+    },
+  },
 };

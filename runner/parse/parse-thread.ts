@@ -3,11 +3,11 @@
 // backpressure reaches the file stream, and memory stays flat whatever the file size.
 import { Worker } from "node:worker_threads";
 import { newTally, type FileTally, type Progress } from "./chunk-source.ts";
-import type { StagedChunk } from "./sink/stage-plan.ts";
-import type { ChunkLimits } from "./core/chunks.ts";
-import type { Entity } from "./core/records.ts";
-import type { Shard } from "./core/shard.ts";
-import type { ByteRange } from "./input/split.ts";
+import type { StagedChunk } from "../sink/stage-plan.ts";
+import type { ChunkLimits } from "../core/chunks.ts";
+import type { Entity } from "../core/records.ts";
+import type { Shard } from "../core/shard.ts";
+import type { ByteRange } from "../input/split.ts";
 
 export interface ParseJob {
   /** A name resolveSource() understands: the adapter is rebuilt inside the worker. */

@@ -1,10 +1,10 @@
 // Worker thread entry: see parse-thread.ts.
 import { parentPort, workerData } from "node:worker_threads";
 import { newTally, preparedChunks } from "./chunk-source.ts";
-import { listInputs } from "./input/location.ts";
+import { listInputs } from "../input/location.ts";
 import { CREDITS, type ParseJob, type WorkerMessage } from "./parse-thread.ts";
-import { stageChunk, transferList } from "./sink/stage-plan.ts";
-import { resolveSource } from "./sources/index.ts";
+import { stageChunk, transferList } from "../sink/stage-plan.ts";
+import { resolveSource } from "../sources/index.ts";
 
 const job = workerData as ParseJob;
 const port = parentPort!;

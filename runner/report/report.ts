@@ -3,11 +3,23 @@
 import type { Connection, RowDataPacket } from "mysql2/promise";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { TableName } from "./core/records.ts";
-import type { FileTally } from "./chunk-source.ts";
-import type { ImportOptions } from "./job.ts";
-import type { ChunkStats, TableCounts } from "./sink/chunk-writer.ts";
-import type { QualityFinding } from "./sink/reconcile.ts";
+import type { TableName } from "../core/records.ts";
+import type { FileTally } from "../parse/chunk-source.ts";
+import type { ChunkStats, TableCounts } from "../sink/chunk-writer.ts";
+import type { QualityFinding } from "../sink/reconcile.ts";
+
+/** What the report says about the run itself: the job's settings as the operator gave them. */
+export interface RunDescription {
+  source: string;
+  input: string;
+  /** `i/n` */
+  shard: string;
+  parallel: number;
+  chunkRows: number;
+  dryRun: boolean;
+  /** Where report.json is written. */
+  outDir: string;
+}
 
 export interface FileReport extends FileTally {
   read: number;
@@ -48,7 +60,7 @@ interface ReportInput {
   conn?: Connection;
   runId: number | null;
   resumed: boolean;
-  opts: ImportOptions;
+  run: RunDescription;
   tallies: FileTally[];
   started: number;
   target?: Record<TableName, { sum: string; rows: number }>;
@@ -107,7 +119,7 @@ function addCounts(into: Partial<Record<TableName, TableCounts>>, from: ChunkSta
 }
 
 export async function buildReport(input: ReportInput): Promise<ImportReport> {
-  const { opts } = input;
+  const { run } = input;
   const byFile =
     input.dryStats ??
     (input.conn && input.runId !== null ? await checkpointStats(input.conn, input.runId) : new Map());
@@ -136,16 +148,16 @@ export async function buildReport(input: ReportInput): Promise<ImportReport> {
   const found =
     input.conn && input.runId !== null ? await findingCounts(input.conn, input.runId) : dryFindings(input);
   const elapsedSec = (Date.now() - input.started) / 1000;
-  const reportFile = path.join(opts.outDir, "report.json");
+  const reportFile = path.join(run.outDir, "report.json");
   const report: ImportReport = {
     runId: input.runId,
     resumed: input.resumed,
-    dryRun: opts.dryRun,
-    source: opts.adapter.system,
-    input: opts.input,
-    shard: `${opts.shard.index}/${opts.shard.count}`,
-    parallel: opts.parallel,
-    chunkRows: opts.chunkRows,
+    dryRun: run.dryRun,
+    source: run.source,
+    input: run.input,
+    shard: run.shard,
+    parallel: run.parallel,
+    chunkRows: run.chunkRows,
     files,
     tables,
     checksums,
@@ -159,7 +171,7 @@ export async function buildReport(input: ReportInput): Promise<ImportReport> {
     reportFile,
   };
   assertInvariant(report);
-  await mkdir(opts.outDir, { recursive: true });
+  await mkdir(run.outDir, { recursive: true });
   await writeFile(reportFile, JSON.stringify(report, null, 2));
   return report;
 }

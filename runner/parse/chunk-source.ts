@@ -1,13 +1,13 @@
 // One export file → prepared chunks: decode, parse, group, keep this shard's groups that no
 // earlier attempt committed, cut into chunks, run the source adapter. CPU-bound and pure of
-// MySQL, so it can run on a worker thread (parse-thread.ts) while the main thread loads.
-import { ChunkBuilder, type ChunkLimits, type RowGroup } from "./core/chunks.ts";
-import { prepareChunk, type PreparedChunk } from "./core/prepare.ts";
-import type { Entity, SourceAdapter } from "./core/records.ts";
-import { inShard, shardHash, type Shard } from "./core/shard.ts";
-import { readCsvBatches, type CsvItem, type ReadStart, type ReadStats } from "./input/csv-records.ts";
-import type { InputFile } from "./input/location.ts";
-import type { ByteRange } from "./input/split.ts";
+// MySQL, so it can run on a worker thread (parse/parse-thread.ts) while the main thread loads.
+import { ChunkBuilder, type ChunkLimits, type RowGroup } from "../core/chunks.ts";
+import { prepareChunk, type PreparedChunk } from "../core/prepare.ts";
+import { readerOf, type Entity, type EntityReader, type SourceAdapter } from "../core/records.ts";
+import { inShard, shardHash, type Shard } from "../core/shard.ts";
+import { readCsvBatches, type CsvItem, type ReadStart, type ReadStats } from "../input/csv-records.ts";
+import type { InputFile } from "../input/location.ts";
+import type { ByteRange } from "../input/split.ts";
 
 export interface FileTally {
   file: string;
@@ -68,24 +68,28 @@ function committedLookup(ranges: readonly { first: number; last: number }[]): (o
   };
 }
 
-export async function* preparedChunks(scan: FileScan): AsyncGenerator<PreparedChunk> {
-  const { adapter, file, entity, shard, tally } = scan;
+/** Whether a finished group is this scan's to load: in its shard, and not committed by an earlier attempt. */
+function groupFilter(scan: FileScan, reader: EntityReader): (group: RowGroup) => boolean {
+  const { shard, tally } = scan;
   const isCommitted = committedLookup(scan.committed);
-  const accept = (group: RowGroup) => {
+  return (group) => {
     const first = group.rows[0]!;
     // Unparseable bytes have no shard key; shard 0 reports them so exactly one shard does.
-    const hash = group.problems.get(first.ordinal)?.malformed
-      ? 0
-      : shardHash(adapter.shardKey(entity, first));
+    const hash = group.problems.get(first.ordinal)?.malformed ? 0 : shardHash(reader.shardKey(first));
     if (!inShard(hash, shard)) tally.outOfShard += group.rows.length;
     else if (scan.committed.length && isCommitted(first.ordinal)) tally.resumedRows += group.rows.length;
     else return true;
     return false;
   };
+}
+
+export async function* preparedChunks(scan: FileScan): AsyncGenerator<PreparedChunk> {
+  const { adapter, file, entity, tally } = scan;
+  const reader = readerOf(adapter, entity);
   // Unparseable bytes have no cells to key on: they stand alone.
   const keyOf = (item: Extract<CsvItem, { kind: "row" }>) =>
-    item.problem?.malformed ? `#malformed@${item.row.ordinal}` : adapter.groupKey(entity, item.row);
-  const builder = new ChunkBuilder(accept, scan.limits);
+    item.problem?.malformed ? `#malformed@${item.row.ordinal}` : reader.groupKey(item.row);
+  const builder = new ChunkBuilder(groupFilter(scan, reader), scan.limits);
   const owner = new RangeOwner(scan.range);
   const start = readStart(scan);
   const stream = await file.open(start?.offset ?? 0);

@@ -1,6 +1,6 @@
 // What the operator sees while a run goes: a bar on a terminal, periodic JSON lines otherwise.
 import { SingleBar } from "cli-progress";
-import type { Progress } from "./job.ts";
+import type { Progress } from "../parse/chunk-source.ts";
 import { log } from "./log.ts";
 
 export interface ProgressView {
