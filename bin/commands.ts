@@ -9,4 +9,8 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   transform: () => import("../runner/cli.ts"),
   migrate: () => import("../runner/cli.ts"),
   plan: () => import("../stacks/plan/cli.ts"),
+  submit: () => import("../submit/cli.ts"),
+  status: () => import("../submit/cli.ts"),
+  cancel: () => import("../submit/cli.ts"),
+  verify: () => import("../submit/verify-cli.ts"),
 };

@@ -3,7 +3,7 @@
 // settings it runs with. Imports nothing of ours, so every part of the tree may depend on it.
 
 /** `ikou <command>` that a Batch job definition may run; bin/ikou.ts dispatches each of them. */
-export const JOB_COMMANDS = ["transform", "import", "migrate"] as const;
+export const JOB_COMMANDS = ["transform", "import", "migrate", "verify"] as const;
 export type JobCommand = (typeof JOB_COMMANDS)[number];
 
 /** The environment variables a job reads. The stack sets some, Batch itself or the secret the rest. */
@@ -12,6 +12,10 @@ export const JOB_ENV = {
   source: "IKOU_SOURCE",
   bucket: "IKOU_BUCKET",
   prefix: "IKOU_PREFIX",
+  /** The run `ikou submit` started: its exports, reports and final report sit under <area>/<run>/. */
+  run: "IKOU_RUN",
+  /** How many shards the run's import array has; the verify job reads it. */
+  shards: "IKOU_SHARDS",
   dbHost: "IKOU_DB_HOST",
   dbPort: "IKOU_DB_PORT",
   dbName: "IKOU_DB_NAME",
@@ -84,12 +88,19 @@ export function databaseUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string
   return `mysql://${auth}@${host}:${port}/${encodeURIComponent(name)}`;
 }
 
-/** s3://$IKOU_BUCKET/$IKOU_PREFIX/<area>/: the shop's part of the migration bucket. */
+/**
+ * s3://$IKOU_BUCKET/$IKOU_PREFIX/<area>/[$IKOU_RUN/]<rest>/: the shop's part of the migration bucket.
+ * A run's objects go right under the area (raw/<run>/, reports/<run>/…), not under a run folder,
+ * so the bucket's per-area expiry (infra/storage.ts) applies to every run's exports.
+ */
 export function shopArea(area: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const bucket = env[JOB_ENV.bucket];
   if (!bucket) return undefined;
   const prefix = (env[JOB_ENV.prefix] ?? "").replace(/^\/+|\/+$/g, "");
-  return `s3://${bucket}/${prefix ? `${prefix}/` : ""}${area}/`;
+  const [head, ...rest] = area.split("/");
+  const run = env[JOB_ENV.run];
+  const parts = [prefix, head, run, ...rest].filter(Boolean);
+  return `s3://${bucket}/${parts.join("/")}/`;
 }
 
 /** The array child this process is, from Batch's variables; undefined outside an array job. */

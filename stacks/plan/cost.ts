@@ -27,7 +27,8 @@ export interface CostEstimate {
 
 const round = (usd: number) => Math.round(usd * 100) / 100;
 
-function jobCost(p: { vcpuHour: number; gbHour: number }, job: CostInput["jobs"][JobStage]): number {
+/** USD of one job of this size and duration (expectedMinutes) at these prices; `ikou submit` bills its runs with it. */
+export function jobCost(p: { vcpuHour: number; gbHour: number }, job: CostInput["jobs"][JobStage]): number {
   const hours = job.expectedMinutes / 60;
   return hours * (job.vcpu * p.vcpuHour + (job.memoryMiB / 1024) * p.gbHour);
 }
