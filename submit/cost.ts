@@ -1,7 +1,8 @@
 // What a finished run cost: every attempt of every job, at its task size, billed per second at
 // Fargate Spot beside on-demand (the price table of stacks/plan/cost.ts).
 import type { JobDetail } from "@aws-sdk/client-batch";
-import { jobCost, PRICES } from "../stacks/plan/cost.ts";
+import { jobCost } from "../stacks/plan/cost.ts";
+import { PRICES } from "../stacks/pricing.ts";
 
 export interface JobUsage {
   vcpu: number;

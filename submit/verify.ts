@@ -7,7 +7,7 @@ import { connectMysql } from "../lib/mysql.ts";
 import { WHOLE } from "../runner/core/shard.ts";
 import { listInputs, parseS3Url, s3Client, type InputFile } from "../runner/input/location.ts";
 import { newScanState, scanRecordEnds } from "../runner/input/record-scan.ts";
-import type { ImportReport } from "../runner/report.ts";
+import type { ImportReport } from "../runner/report/report.ts";
 import { targetChecksums } from "../runner/sink/reconcile.ts";
 
 export interface VerifyOptions {
