@@ -25,6 +25,7 @@ const USAGE = `usage:
   ikou submit --stack <shop> | --outputs <file.json>  --input <dir> [--shards N] [--vcpu X --memory MiB]
               [--timeout <minutes per child>] [--detach] [--poll <seconds>]
   ikou submit --local --input <dir> --source S --db mysql://… [--shards N] [--out dir] [--attempts N]
+              [--parallel N] [--chunk N] (passed to each child's ikou import)
   ikou status <run> --stack <shop> | --outputs <file.json> | --local [--out dir]
   ikou cancel <run> --stack <shop> | --outputs <file.json> | --local [--out dir]
 The stack's outputs come from its backend ($PULUMI_BACKEND_URL or --backend, passphrase in
@@ -47,6 +48,7 @@ const OPTIONS = {
   out: { type: "string" },
   attempts: { type: "string" },
   parallel: { type: "string" },
+  chunk: { type: "string" },
 } as const;
 
 type Flags = ReturnType<typeof parse>["values"];
@@ -275,6 +277,7 @@ async function submitLocal(values: Flags): Promise<number> {
     attempts: positiveInt("attempts", values.attempts) ?? 3,
     timeoutMinutes: positiveInt("timeout", values.timeout),
     parallel: positiveInt("parallel", values.parallel),
+    chunk: positiveInt("chunk", values.chunk),
     outDir: values.out ?? "out/runs",
     say,
   });

@@ -23,6 +23,7 @@ export interface LocalRunOptions {
   attempts: number;
   timeoutMinutes?: number;
   parallel?: number;
+  chunk?: number;
   outDir: string;
   say: (line: string) => void;
   pollMs?: number;
@@ -175,6 +176,7 @@ class LocalRun {
       "--out",
       out,
       ...(this.opts.parallel ? ["--parallel", String(this.opts.parallel)] : []),
+      ...(this.opts.chunk ? ["--chunk", String(this.opts.chunk)] : []),
     ];
     const logFile = path.join(this.runDir, "logs", `import-${c.index}.log`);
     while (!this.stopping) {
