@@ -13,12 +13,15 @@ import { EnvService, hashToken } from "./core/service.ts";
 import { apiRouter } from "./http/api.ts";
 import { errorMiddleware, notFound } from "./http/errors.ts";
 import { reviewRouter } from "./http/review.ts";
+import { slackRouter } from "./http/slack.ts";
+import { uiRouter } from "./http/ui.ts";
 import { pulumiBinary } from "../lib/pulumi-workspace.ts";
 import { LogIdleNotifier } from "./ports/log-notifier.ts";
 import { PulumiStacks } from "./ports/pulumi-stacks.ts";
 import { MysqlRegistry } from "./ports/registry.ts";
 import { ReviewReader } from "./ports/review-data.ts";
 import { startSchedule } from "./ports/scheduler.ts";
+import { SlackIdleNotifier } from "./ports/slack-notifier.ts";
 import { LocalTarget } from "./targets/local.ts";
 
 export interface StartOptions {
@@ -90,6 +93,34 @@ async function bootstrapAdmin(service: EnvService, registry: MysqlRegistry, toke
   return service.addToken("admin");
 }
 
+/** Slack at /slack when its signing secret is set, and the dashboard at / (last: it owns `/`). */
+function edgeRouters(config: EnvsvcConfig, service: EnvService, now: () => number, log: Logger): Router[] {
+  const routers: Router[] = [];
+  const { signingSecret } = config.slack;
+  if (signingSecret)
+    routers.push(express.Router().use("/slack", slackRouter({ service, signingSecret, clock: now, log })));
+  routers.push(uiRouter({ service, authenticate: (token) => service.authenticate(token), clock: now, log }));
+  return routers;
+}
+
+/** Owners are warned by Slack DM when a bot token is set, else in the log. */
+function idleNotifier(
+  config: EnvsvcConfig,
+  registry: MysqlRegistry,
+  publicUrl: () => string,
+  log: Logger,
+): IdleNotifier {
+  const { botToken, apiUrl } = config.slack;
+  if (!botToken) return new LogIdleNotifier(log);
+  return new SlackIdleNotifier({
+    token: botToken,
+    slackApiUrl: apiUrl,
+    slackUserOf: async (owner) => (await registry.userById(owner))?.slackUserId ?? undefined,
+    dashboardUrl: publicUrl,
+    log,
+  });
+}
+
 export function buildApp(parts: {
   service: EnvService;
   review: ReviewReader;
@@ -138,7 +169,7 @@ export async function startEnvsvc(config: EnvsvcConfig, opts: StartOptions = {})
     stacks,
     targets: { local },
     defaultTarget: "local",
-    notifier: opts.notifier ?? new LogIdleNotifier(log),
+    notifier: opts.notifier ?? idleNotifier(config, registry, () => publicUrl, log),
     clock,
     log,
     policy: config.policy,
@@ -148,7 +179,11 @@ export async function startEnvsvc(config: EnvsvcConfig, opts: StartOptions = {})
   });
   const firstAdminToken = await bootstrapAdmin(service, registry, config.adminToken);
   const review = new ReviewReader(config.mysqlUrl);
-  const app = buildApp({ service, review, reviewSecret, log, routers: opts.routers?.(service, log) ?? [] });
+  const routers = [
+    ...(opts.routers?.(service, log) ?? []),
+    ...edgeRouters(config, service, () => clock.now().getTime(), log),
+  ];
+  const app = buildApp({ service, review, reviewSecret, log, routers });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));

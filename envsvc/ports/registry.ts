@@ -90,6 +90,11 @@ export class MysqlRegistry implements Registry {
     return r && { id: r.id, name: r.name, role: r.role, slackUserId: r.slack_user_id };
   }
 
+  async userById(id: string): Promise<User | undefined> {
+    const [r] = await this.rows("SELECT * FROM envsvc_users WHERE id = ?", [id]);
+    return r && { id: r.id, name: r.name, role: r.role, slackUserId: r.slack_user_id };
+  }
+
   async createUser(user: User): Promise<void> {
     await this.exec(
       "INSERT INTO envsvc_users (id, name, role, slack_user_id) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name)",

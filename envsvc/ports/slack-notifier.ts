@@ -11,8 +11,8 @@ export interface SlackIdleNotifierOptions {
   slackApiUrl?: string;
   /** The Slack user id of an owner; by default the owner itself when it looks like one (`U…`/`W…`). */
   slackUserOf?: (owner: string) => string | undefined | Promise<string | undefined>;
-  /** Linked in the message when set. */
-  dashboardUrl?: string;
+  /** Linked in the message when set; a function when it is known only once the server listens. */
+  dashboardUrl?: string | (() => string);
   clock?: () => number;
   retryConfig?: RetryOptions;
   log?: { warn(obj: object, msg: string): void };
@@ -42,6 +42,8 @@ export class SlackIdleNotifier implements IdleNotifier {
     }
     const text = idleWarningText(env, teardownAt, this.clock());
     const extend = `\`/testshop extend ${env.id} <hours>\``;
+    const dashboard =
+      typeof this.opts.dashboardUrl === "function" ? this.opts.dashboardUrl() : this.opts.dashboardUrl;
     await this.client.chat.postMessage({
       channel,
       text,
@@ -52,7 +54,7 @@ export class SlackIdleNotifier implements IdleNotifier {
           elements: [
             {
               type: "mrkdwn",
-              text: `To keep it, run ${extend}${this.opts.dashboardUrl ? ` or use <${this.opts.dashboardUrl}|the dashboard>` : ""}. Using it (opening its review page) also counts as activity.`,
+              text: `To keep it, run ${extend}${dashboard ? ` or use <${dashboard}|the dashboard>` : ""}. Using it (opening its review page) also counts as activity.`,
             },
           ],
         },
