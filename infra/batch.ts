@@ -1,15 +1,30 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { JOB_ENV, type JobCommand, jobRuntimeEnv } from "../lib/job-contract.ts";
-import { ECR_LOGIN, ECR_PULL_ACTIONS, logWrite, serviceRole } from "./iam.ts";
+import { ECR_LOGIN, ECR_PULL_ACTIONS, logWrite, policyDocument, serviceRole } from "./iam.ts";
 import { type ShopIdentity, shopName, shopTags } from "./tags.ts";
 
 /** The job definitions a shop gets; each runs `ikou <stage>` (lib/job-contract.ts). */
 export const JOB_STAGES = ["transform", "import"] as const satisfies readonly JobCommand[];
 export type JobStage = (typeof JOB_STAGES)[number];
 
-/** What Fargate writes as statusReason when it reclaims Spot capacity (AWS Batch docs, "Automated job retries"). */
+/** What Fargate writes as the stopped reason when it reclaims Fargate Spot capacity. */
 export const SPOT_INTERRUPTED_REASON = "Your Spot Task was interrupted*";
+/**
+ * Fargate Spot warns with SIGTERM two minutes before it reclaims a task; the runner then lets its
+ * chunks commit and exits 143, and a re-run resumes. Batch does not retry a job it cancelled or
+ * terminated itself (timeouts, `cancel-job`), so 143 here means the Spot warning or a host stop.
+ */
+export const SIGTERM_EXIT_CODE = "143";
+/** Fargate's transient start failure (ENI, secret or image fetch while the platform is busy). */
+export const RESOURCE_INIT_REASON = "ResourceInitializationError*";
+
+/** Why a job can sit RUNNABLE forever on Fargate; after the limit Batch cancels it so the queue moves. */
+export const RUNNABLE_STUCK_REASONS = [
+  "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY",
+  "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",
+  "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+] as const;
 
 export interface JobSpec {
   vcpu: number;
@@ -47,6 +62,10 @@ export interface ImportBatchArgs {
   db: DbConnection;
   logRetentionDays: number;
   region: string;
+  /** Jobs stuck RUNNABLE for one of RUNNABLE_STUCK_REASONS this long are cancelled (AWS: 10 min to 24 h). */
+  runnableTimeoutMinutes: number;
+  /** Addresses told of every FAILED job (SNS email; each confirms once). */
+  alertEmails: string[];
 }
 
 /**
@@ -58,6 +77,7 @@ export class ImportBatch extends pulumi.ComponentResource {
   readonly jobDefinitionArns: Record<JobStage, pulumi.Output<string>>;
   readonly logGroupName: pulumi.Output<string>;
   readonly dbSecretArn: pulumi.Output<string>;
+  readonly alertTopicArn: pulumi.Output<string>;
 
   constructor(name: string, args: ImportBatchArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ikou:infra:ImportBatch", name, {}, opts);
@@ -87,6 +107,7 @@ export class ImportBatch extends pulumi.ComponentResource {
     );
     const roles = this.roles(name, args, secret.arn, logGroup.arn);
     const queue = this.queue(name, args);
+    const alerts = this.failureAlerts(name, args, queue);
 
     const definitions = JOB_STAGES.map((stage) => {
       const spec = args.jobs[stage];
@@ -145,7 +166,9 @@ export class ImportBatch extends pulumi.ComponentResource {
     this.jobDefinitionArns = Object.fromEntries(definitions) as Record<JobStage, pulumi.Output<string>>;
     this.logGroupName = logGroup.name;
     this.dbSecretArn = secret.arn;
+    this.alertTopicArn = alerts.arn;
     this.registerOutputs({
+      alertTopicArn: this.alertTopicArn,
       jobQueueArn: this.jobQueueArn,
       jobDefinitionArns: this.jobDefinitionArns,
       logGroupName: this.logGroupName,
@@ -153,8 +176,12 @@ export class ImportBatch extends pulumi.ComponentResource {
     });
   }
 
-  /** Spot first for price; on-demand behind it takes the work Spot cannot place. */
+  /**
+   * Spot first for price; on-demand behind it takes the work Spot cannot place. The two environments
+   * share `maxVcpus` between them: each gets its own cap, so giving both the full value would double it.
+   */
   private queue(name: string, args: ImportBatchArgs): aws.batch.JobQueue {
+    const split = splitMaxVcpus(args.maxVcpus);
     const environments = (["FARGATE_SPOT", "FARGATE"] as const).map(
       (type) =>
         new aws.batch.ComputeEnvironment(
@@ -164,7 +191,7 @@ export class ImportBatch extends pulumi.ComponentResource {
             type: "MANAGED",
             computeResources: {
               type,
-              maxVcpus: args.maxVcpus,
+              maxVcpus: type === "FARGATE_SPOT" ? split.spot : split.onDemand,
               subnets: args.subnetIds,
               securityGroupIds: [args.securityGroupId],
             },
@@ -183,10 +210,65 @@ export class ImportBatch extends pulumi.ComponentResource {
           order: i + 1,
           computeEnvironment: env.arn,
         })),
+        jobStateTimeLimitActions: RUNNABLE_STUCK_REASONS.map((reason) => ({
+          reason,
+          state: "RUNNABLE",
+          action: "CANCEL",
+          maxTimeSeconds: args.runnableTimeoutMinutes * 60,
+        })),
         tags: shopTags(args.identity),
       },
       { parent: this },
     );
+  }
+
+  /** Every FAILED job of this queue goes to an SNS topic (mail, or envsvc's Slack notifier subscribes). */
+  private failureAlerts(name: string, args: ImportBatchArgs, queue: aws.batch.JobQueue): aws.sns.Topic {
+    const id = args.identity;
+    const tags = shopTags(id);
+    const child = { parent: this };
+    const topic = new aws.sns.Topic(`${name}-failed`, { name: shopName(id, "jobs-failed"), tags }, child);
+    const rule = new aws.cloudwatch.EventRule(
+      `${name}-failed`,
+      {
+        name: shopName(id, "jobs-failed"),
+        description: `ikou ${id.shop}: Batch job FAILED`,
+        eventPattern: pulumi.jsonStringify({
+          source: ["aws.batch"],
+          "detail-type": ["Batch Job State Change"],
+          detail: { status: ["FAILED"], jobQueue: [queue.arn] },
+        }),
+        tags,
+      },
+      child,
+    );
+    new aws.sns.TopicPolicy(
+      `${name}-failed`,
+      {
+        arn: topic.arn,
+        policy: policyDocument([
+          {
+            Sid: "EventBridgePublishes",
+            Effect: "Allow",
+            Principal: { Service: "events.amazonaws.com" },
+            Action: "sns:Publish",
+            Resource: topic.arn,
+            Condition: { ArnEquals: { "aws:SourceArn": rule.arn } },
+          },
+        ]),
+      },
+      child,
+    );
+    new aws.cloudwatch.EventTarget(`${name}-failed`, { rule: rule.name, arn: topic.arn }, child);
+    args.alertEmails.forEach(
+      (email, i) =>
+        new aws.sns.TopicSubscription(
+          `${name}-failed-${i}`,
+          { topic: topic.arn, protocol: "email", endpoint: email },
+          child,
+        ),
+    );
+    return topic;
   }
 
   private roles(
@@ -241,13 +323,25 @@ export class ImportBatch extends pulumi.ComponentResource {
   }
 }
 
-/** Retry only what Spot took away; a failing import fails once instead of `attempts` times. */
+/**
+ * Retry only what the platform took away (Spot reclaim, its SIGTERM warning, a transient start
+ * failure); a failing import fails once instead of `attempts` times. Without the final EXIT, Batch
+ * retries anything no entry matched.
+ */
 export function retryStrategy(attempts: number): aws.types.input.batch.JobDefinitionRetryStrategy {
   return {
     attempts,
     evaluateOnExits: [
       { onStatusReason: SPOT_INTERRUPTED_REASON, action: "RETRY" },
+      { onExitCode: SIGTERM_EXIT_CODE, action: "RETRY" },
+      { onStatusReason: RESOURCE_INIT_REASON, action: "RETRY" },
       { onReason: "*", action: "EXIT" },
     ],
   };
+}
+
+/** Spot gets the larger half; the caps add up to `maxVcpus` exactly. */
+export function splitMaxVcpus(maxVcpus: number): { spot: number; onDemand: number } {
+  const spot = Math.ceil(maxVcpus / 2);
+  return { spot, onDemand: maxVcpus - spot };
 }

@@ -20,6 +20,13 @@ export interface PeerArgs {
   /** Set when the production DB lives in another account; the accepter side then runs as `roleArn`. */
   accountId?: string;
   roleArn?: string;
+  /** The peer's region; defaults to the stack's (the config refuses any other, see stacks/config.ts). */
+  region?: string;
+  /**
+   * Private hosted zone the DB's name lives in (e.g. `shops-db.internal.example`). It resolves only
+   * in VPCs associated with the zone, so the migration VPC is associated with it.
+   */
+  privateHostedZoneId?: string;
 }
 
 export interface MigrationNetworkArgs {
@@ -67,7 +74,7 @@ export class MigrationNetwork extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const peering = this.peer(name, vpc, args.peer, batchSg);
+    const peering = this.peer(name, vpc, args.peer, args.region, batchSg);
     this.egress(name, vpc, args, batchSg);
 
     this.vpcId = pulumi.output(vpc.id);
@@ -187,14 +194,19 @@ export class MigrationNetwork extends pulumi.ComponentResource {
     name: string,
     vpc: Vpc,
     peer: PeerArgs,
+    region: string,
     batchSg: aws.ec2.SecurityGroup,
   ): aws.ec2.VpcPeeringConnection {
     const crossAccount = peer.accountId !== undefined;
-    // The production side is edited as the production account, never with the migration account's credentials.
+    // The production side is edited as the production account, never with the migration account's
+    // credentials. Its region is explicit: a provider without one follows AWS_REGION of whoever runs `up`.
     const peerProvider = crossAccount
       ? new aws.Provider(
           `${name}-peer`,
-          { assumeRoles: [{ roleArn: peer.roleArn, sessionName: shopName(this.id, "peering") }] },
+          {
+            region: peer.region ?? region,
+            assumeRoles: [{ roleArn: peer.roleArn, sessionName: shopName(this.id, "peering") }],
+          },
           { parent: this },
         )
       : undefined;
@@ -222,6 +234,8 @@ export class MigrationNetwork extends pulumi.ComponentResource {
           onPeer,
         )
       : peering;
+
+    this.peeringDns(name, vpc, peer, peering, accepted, peerProvider);
 
     peer.cidrs.forEach((cidr, c) =>
       vpc.routeTableIds.forEach(
@@ -260,6 +274,55 @@ export class MigrationNetwork extends pulumi.ComponentResource {
       { ...onPeer, dependsOn: [accepted] },
     );
     return peering;
+  }
+
+  /**
+   * Lets each side resolve the other's DNS names to private addresses over the peering (an RDS
+   * endpoint's public name otherwise resolves to its public IP, which the peering does not route),
+   * and associates the DB's private hosted zone with the migration VPC. Both need the peering active.
+   */
+  private peeringDns(
+    name: string,
+    vpc: Vpc,
+    peer: PeerArgs,
+    peering: aws.ec2.VpcPeeringConnection,
+    accepted: pulumi.Resource,
+    peerProvider: aws.Provider | undefined,
+  ): void {
+    const dns = { allowRemoteVpcDnsResolution: true };
+    if (peerProvider) {
+      // Across accounts each side sets its own half, with its own credentials.
+      new aws.ec2.PeeringConnectionOptions(
+        `${name}-peering-dns`,
+        { vpcPeeringConnectionId: peering.id, requester: dns },
+        { parent: this, dependsOn: [accepted] },
+      );
+      new aws.ec2.PeeringConnectionOptions(
+        `${name}-peering-dns-accepter`,
+        { vpcPeeringConnectionId: peering.id, accepter: dns },
+        { parent: this, provider: peerProvider, dependsOn: [accepted] },
+      );
+    } else {
+      new aws.ec2.PeeringConnectionOptions(
+        `${name}-peering-dns`,
+        { vpcPeeringConnectionId: peering.id, requester: dns, accepter: dns },
+        { parent: this, dependsOn: [accepted] },
+      );
+    }
+    if (!peer.privateHostedZoneId) return;
+    // A zone in another account is associated in two steps: its owner authorizes, then we associate.
+    const authorization = peerProvider
+      ? new aws.route53.VpcAssociationAuthorization(
+          `${name}-db-zone`,
+          { zoneId: peer.privateHostedZoneId, vpcId: vpc.id },
+          { parent: this, provider: peerProvider },
+        )
+      : undefined;
+    new aws.route53.ZoneAssociation(
+      `${name}-db-zone`,
+      { zoneId: peer.privateHostedZoneId, vpcId: vpc.id },
+      { parent: this, dependsOn: authorization ? [authorization] : [] },
+    );
   }
 
   private egress(name: string, vpc: Vpc, args: MigrationNetworkArgs, batchSg: aws.ec2.SecurityGroup): void {

@@ -20,29 +20,57 @@ export interface ImageRegistryArgs {
   identity: ShopIdentity;
   /** Images kept per repository; older ones expire so storage does not grow with every build. */
   keepLast: number;
+  /**
+   * Tags in use that must never expire, per unit: the runner tag the job definitions name, the
+   * `bootstrap` tag test envs start from. Tags are immutable, so each names exactly one image.
+   */
+  pinnedTags: Partial<Record<ImageUnit, string[]>>;
+}
+
+/**
+ * ECR evaluates rules by priority and an image that matches a higher-priority rule's tag selection
+ * cannot be expired by a lower one. A rule selecting exactly one pinned tag and keeping one image
+ * therefore shields that image from the count rule, however many newer images are pushed.
+ */
+export function lifecyclePolicy(keepLast: number, pinned: readonly string[]): string {
+  return JSON.stringify({
+    rules: [
+      ...pinned.map((tag, i) => ({
+        rulePriority: i + 1,
+        description: `keep ${tag}: in use`,
+        selection: {
+          tagStatus: "tagged",
+          tagPatternList: [tag],
+          countType: "imageCountMoreThan",
+          countNumber: 1,
+        },
+        action: { type: "expire" },
+      })),
+      {
+        rulePriority: pinned.length + 1,
+        description: `keep the last ${keepLast} images`,
+        selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keepLast },
+        action: { type: "expire" },
+      },
+    ],
+  });
 }
 
 export function repositoryName(identity: ShopIdentity, unit: ImageUnit): string {
   return `ikou/${identity.shop}/${unit}`;
 }
 
-/** ECR repositories for every image unit: scanned on push, tags immutable so a deployed tag means one image. */
+/**
+ * ECR repositories for every image unit: scanned on push, tags immutable so a deployed tag means one
+ * image. Builds tag by commit and skip a tag that exists (infra/testshop.ts), so immutability never
+ * fails a rebuild of the same commit.
+ */
 export class ImageRegistry extends pulumi.ComponentResource {
   readonly repositoryUrls: Record<ImageUnit, pulumi.Output<string>>;
   readonly repositoryArns: Record<ImageUnit, pulumi.Output<string>>;
 
   constructor(name: string, args: ImageRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ikou:infra:ImageRegistry", name, {}, opts);
-    const lifecycle = JSON.stringify({
-      rules: [
-        {
-          rulePriority: 1,
-          description: `keep the last ${args.keepLast} images`,
-          selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: args.keepLast },
-          action: { type: "expire" },
-        },
-      ],
-    });
     const repos = IMAGE_UNITS.map((unit) => {
       const repo = new aws.ecr.Repository(
         `${name}-${unit}`,
@@ -56,7 +84,7 @@ export class ImageRegistry extends pulumi.ComponentResource {
       );
       new aws.ecr.LifecyclePolicy(
         `${name}-${unit}`,
-        { repository: repo.name, policy: lifecycle },
+        { repository: repo.name, policy: lifecyclePolicy(args.keepLast, args.pinnedTags[unit] ?? []) },
         { parent: this },
       );
       return [unit, repo] as const;

@@ -29,6 +29,9 @@ export const BUILT_UNITS: readonly ImageUnit[] = [
   "metabase",
 ];
 
+/** The tag a new env's services start on, before its first build; the registry never expires it. */
+export const TEST_SHOP_BOOTSTRAP_TAG = "bootstrap";
+
 /** Prefix of every AWS name a test env owns; the envsvc task role may manage these names only. */
 export const TEST_SHOP_NAME_PREFIX = "tsh-";
 /** SSM path of every env's settings; the envsvc task role may write under it only. */

@@ -2,7 +2,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ImportBatch } from "../infra/batch.ts";
 import { MigrationNetwork } from "../infra/network.ts";
-import { ImageRegistry } from "../infra/registry.ts";
+import { ImageRegistry, SHOP_UNITS } from "../infra/registry.ts";
+import { TEST_SHOP_BOOTSTRAP_TAG } from "../infra/testshop.ts";
 import { MigrationBucket } from "../infra/storage.ts";
 import type { ShopIdentity } from "../infra/tags.ts";
 import { readStackConfig, type StackConfig } from "./config.ts";
@@ -15,7 +16,14 @@ export function shopStack(cfg: StackConfig) {
     ...cfg.network,
   });
   const bucket = new MigrationBucket(`${cfg.shop}-data`, { identity, expireDays: cfg.bucket.expireDays });
-  const registry = new ImageRegistry(`${cfg.shop}-images`, { identity, keepLast: cfg.registry.keepLast });
+  const registry = new ImageRegistry(`${cfg.shop}-images`, {
+    identity,
+    keepLast: cfg.registry.keepLast,
+    pinnedTags: {
+      runner: [cfg.batch.imageTag],
+      ...Object.fromEntries(SHOP_UNITS.map((u) => [u, [TEST_SHOP_BOOTSTRAP_TAG]])),
+    },
+  });
   const batch = new ImportBatch(`${cfg.shop}-batch`, {
     identity,
     region: cfg.region,
@@ -29,6 +37,8 @@ export function shopStack(cfg: StackConfig) {
     bucket: { name: bucket.bucketName, arn: bucket.bucketArn, keyArn: bucket.keyArn, prefix: bucket.prefix },
     db: { ...cfg.db, password: cfg.dbPassword },
     logRetentionDays: cfg.batch.logRetentionDays,
+    runnableTimeoutMinutes: cfg.batch.runnableTimeoutMinutes,
+    alertEmails: cfg.batch.alertEmails,
   });
   // What the runner (submits jobs) and envsvc (builds and reaps test envs) read from this stack.
   return {
@@ -36,6 +46,7 @@ export function shopStack(cfg: StackConfig) {
     jobQueueArn: batch.jobQueueArn,
     jobDefinitionArns: batch.jobDefinitionArns,
     logGroupName: batch.logGroupName,
+    alertTopicArn: batch.alertTopicArn,
     bucketName: bucket.bucketName,
     bucketPrefix: bucket.prefix,
     repositoryUrls: registry.repositoryUrls,

@@ -254,6 +254,7 @@ export const UNTAGGABLE_TYPES: ReadonlySet<string> = new Set([
   "aws:ec2/peeringConnectionOptions:PeeringConnectionOptions",
   "aws:cloudwatch/eventTarget:EventTarget",
   "aws:sns/topicPolicy:TopicPolicy",
+  "aws:sns/topicSubscription:TopicSubscription",
   "aws:s3/bucketAcl:BucketAcl",
   "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
   "aws:s3/bucketOwnershipControls:BucketOwnershipControls",

@@ -2,6 +2,7 @@
 import type { JobStage } from "../../infra/batch.ts";
 import { INTERFACE_ENDPOINTS } from "../../infra/network.ts";
 import { HOURS_PER_MONTH, KMS_KEY_MONTH, PRICES, SECRET_MONTH } from "../pricing.ts";
+import { testShopCost } from "../testshop/cost.ts";
 
 export interface CostInput {
   region: string;
@@ -12,6 +13,8 @@ export interface CostInput {
   azs: number;
   /** Whether the stack creates its own NAT (an existing VPC brings its own). */
   createsNat: boolean;
+  /** Hours of test envs (testshop stacks) this shop expects to run per month, summed over envs. */
+  testEnvHoursPerMonth: number;
 }
 
 export interface CostEstimate {
@@ -21,8 +24,12 @@ export interface CostEstimate {
     onDemand: number;
     byStage: Record<JobStage, { spot: number; onDemand: number }>;
   };
-  monthly: { fixed: number; spot: number; onDemand: number };
+  monthly: { fixed: number; spot: number; onDemand: number; testEnvs: number };
   fixedItems: { item: string; usd: number }[];
+  /** The interface endpoints' share of the fixed cost (0 with NAT egress). */
+  endpointsMonthly: number;
+  /** One test env of this shop: on-demand Fargate for its services plus its Cloud Map zone. */
+  testEnv: { perHour: number; perMonth: number; hoursPerMonth: number };
 }
 
 const round = (usd: number) => Math.round(usd * 100) / 100;
@@ -68,14 +75,19 @@ export function estimateCost(input: CostInput): CostEstimate | { region: string;
     { item: "KMS key", usd: KMS_KEY_MONTH },
   ].map((f) => ({ ...f, usd: round(f.usd) }));
   const fixed = fixedItems.reduce((sum, f) => sum + f.usd, 0);
+  const env = testShopCost({ region: input.region });
+  const testEnvs = env.perHour * input.testEnvHoursPerMonth;
   return {
     region: input.region,
     perImport: { spot: round(spot), onDemand: round(onDemand), byStage },
     monthly: {
       fixed: round(fixed),
-      spot: round(fixed + spot * input.importsPerMonth),
-      onDemand: round(fixed + onDemand * input.importsPerMonth),
+      spot: round(fixed + spot * input.importsPerMonth + testEnvs),
+      onDemand: round(fixed + onDemand * input.importsPerMonth + testEnvs),
+      testEnvs: round(testEnvs),
     },
     fixedItems,
+    endpointsMonthly: fixedItems.find((f) => f.item.includes("interface endpoints"))?.usd ?? 0,
+    testEnv: { perHour: env.perHour, perMonth: env.perMonth, hoursPerMonth: input.testEnvHoursPerMonth },
   };
 }

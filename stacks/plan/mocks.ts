@@ -12,6 +12,8 @@ export interface PlannedResource {
   custom: boolean;
   /** Provider reference (`<urn>::<id>`) when the resource uses an explicit provider. */
   provider: string | undefined;
+  /** `type::name` of the resources in its `dependsOn` option (what the engine waits for first). */
+  dependsOn: string[];
   id: string;
   inputs: Record<string, unknown>;
   /** Inputs plus the provider-computed outputs the mocks made up (ids, ARNs, URLs). */
@@ -72,6 +74,7 @@ export async function runUnderMocks<T>(opts: {
   const region = opts.config["aws:region"] ?? "us-east-1";
   const resources: PlannedResource[] = [];
   const parents = new Map<string, string | undefined>();
+  const dependsOn = new Map<string, string[]>();
 
   pulumi.runtime.setAllConfig(opts.config);
   await pulumi.runtime.setMocks(
@@ -88,6 +91,7 @@ export async function runUnderMocks<T>(opts: {
         // Constructors run (and record parents) before their registration reaches the mocks.
         const parent = parents.get(resourceKey(args.type, args.name));
         resources.push({
+          dependsOn: dependsOn.get(resourceKey(args.type, args.name)) ?? [],
           type: args.type,
           name: args.name,
           parent,
@@ -123,6 +127,12 @@ export async function runUnderMocks<T>(opts: {
     pulumi.runtime.registerStackTransformation((t) => {
       const parent = t.opts.parent;
       parents.set(resourceKey(t.type, t.name), parent && keyOf.get(parent));
+      const deps = t.opts.dependsOn;
+      const list = Array.isArray(deps) ? deps : deps instanceof pulumi.Resource ? [deps] : [];
+      dependsOn.set(
+        resourceKey(t.type, t.name),
+        list.flatMap((d) => (d instanceof pulumi.Resource && keyOf.get(d)) || []),
+      );
       keyOf.set(t.resource, resourceKey(t.type, t.name));
       return undefined;
     });

@@ -81,6 +81,7 @@ export async function planStack(opts: { stack: string; stacksDir: string }): Pro
     egress: config.network.egress,
     azs: "azs" in net ? net.azs.length : net.subnetIds.length,
     createsNat: "azs" in net,
+    testEnvHoursPerMonth: config.testShop?.envHoursPerMonth ?? 0,
   });
   const ok = violations.length === 0 && guard.every((g) => g.status !== "violation");
   return {

@@ -116,23 +116,34 @@ export function formatPolicies(violations: Violation[], guard: GuardResult[], ru
 }
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
+const usd4 = (n: number) => `$${n.toFixed(4)}`;
 
 export function formatCost(
   cost: CostEstimate | { region: string; error: string },
   importsPerMonth: number,
 ): string {
   if ("error" in cost) return `cost estimate: ${cost.error}`;
-  const lines = [
-    `cost estimate (${cost.region}, USD, Fargate Linux/x86; list prices in infra/plan/cost.ts):`,
-  ];
+  const lines = [`cost estimate (${cost.region}, USD, Fargate Linux/x86; list prices in stacks/pricing.ts):`];
   for (const [stage, c] of Object.entries(cost.perImport.byStage))
     lines.push(`  ${stage.padEnd(10)} spot ${usd(c.spot)}  on-demand ${usd(c.onDemand)}`);
   lines.push(`  per import  spot ${usd(cost.perImport.spot)}  on-demand ${usd(cost.perImport.onDemand)}`);
   lines.push(
     `  fixed/month ${usd(cost.monthly.fixed)} (${cost.fixedItems.map((f) => `${f.item} ${usd(f.usd)}`).join(", ")})`,
   );
+  if (cost.endpointsMonthly > 0) {
+    const share = Math.round((100 * cost.endpointsMonthly) / cost.monthly.fixed);
+    lines.push(
+      `  of which interface endpoints ${usd(cost.endpointsMonthly)}/month (${share}% of the fixed cost)`,
+    );
+  }
   lines.push(
-    `  monthly with ${importsPerMonth} imports: spot ${usd(cost.monthly.spot)}  on-demand ${usd(cost.monthly.onDemand)}`,
+    `  test env    ${usd4(cost.testEnv.perHour)}/env-hour, ${usd(cost.testEnv.perMonth)}/env-month if left running (on-demand Fargate + its Cloud Map zone; the shared ALB and cluster are the platform's)`,
+  );
+  lines.push(
+    `  test envs   ${cost.testEnv.hoursPerMonth} env-hours/month expected: ${usd(cost.monthly.testEnvs)}/month`,
+  );
+  lines.push(
+    `  monthly with ${importsPerMonth} imports and the test envs: spot ${usd(cost.monthly.spot)}  on-demand ${usd(cost.monthly.onDemand)}`,
   );
   return lines.join("\n");
 }

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import type { ShopIdentity } from "../../infra/tags.ts";
-import { TestShop } from "../../infra/testshop.ts";
+import { TEST_SHOP_BOOTSTRAP_TAG, TestShop } from "../../infra/testshop.ts";
 import type { PlatformStackOutputs } from "../platform/outputs.ts";
 import { DEFAULT_TESTSHOP_REGION, testShopCostPerHourUsd } from "./cost.ts";
 
@@ -161,7 +161,7 @@ export function testShopProgram(args: TestShopProgramArgs): () => Promise<Record
       shopId,
       envId: args.envId,
       branch: args.branch,
-      imageTag: args.imageTag ?? "bootstrap",
+      imageTag: args.imageTag ?? TEST_SHOP_BOOTSTRAP_TAG,
       rulePriority,
       region,
       platform: {

@@ -1,7 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { jobRuntimeEnv } from "../../lib/job-contract.ts";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ImportBatch, JOB_STAGES, SPOT_INTERRUPTED_REASON } from "../../infra/batch.ts";
+import {
+  ImportBatch,
+  JOB_STAGES,
+  RUNNABLE_STUCK_REASONS,
+  SPOT_INTERRUPTED_REASON,
+  splitMaxVcpus,
+} from "../../infra/batch.ts";
 import type { PlannedResource } from "../../stacks/plan/mocks.ts";
 import { identity, json, mockRun, ofType, one, REGION } from "./support.ts";
 
@@ -43,6 +49,8 @@ beforeAll(async () => {
         password: pulumi.secret(DB_PASSWORD),
       },
       logRetentionDays: 30,
+      runnableTimeoutMinutes: 90,
+      alertEmails: ["ops@example.com"],
     });
   }));
 });
@@ -72,17 +80,67 @@ describe("ImportBatch", () => {
       ),
     ).toMatchObject({
       type: "FARGATE_SPOT",
-      maxVcpus: 16,
       securityGroupIds: ["sg-0bbbbbbbbbbbbbbb1"],
     });
     expect(ofType(resources, "aws:batch/jobQueue:JobQueue")).toHaveLength(1);
   });
 
-  it("retries only Spot interruptions and exits on anything else, in that order", () => {
+  it("caps the queue at maxVcpus in total: Spot and on-demand share it", () => {
+    const cap = (name: string) =>
+      json(
+        one(resources, "aws:batch/computeEnvironment:ComputeEnvironment", name).inputs["computeResources"],
+      )["maxVcpus"];
+    expect([cap("b-spot"), cap("b-ondemand")]).toEqual([8, 8]);
+    expect(splitMaxVcpus(9)).toEqual({ spot: 5, onDemand: 4 });
+    expect(splitMaxVcpus(1)).toEqual({ spot: 1, onDemand: 0 });
+  });
+
+  it("cancels jobs stuck RUNNABLE for a reason that never clears by itself, after the configured time", () => {
+    const queue = one(resources, "aws:batch/jobQueue:JobQueue", "b-queue").inputs;
+    expect(queue["jobStateTimeLimitActions"]).toEqual(
+      RUNNABLE_STUCK_REASONS.map((reason) => ({
+        reason,
+        state: "RUNNABLE",
+        action: "CANCEL",
+        maxTimeSeconds: 90 * 60,
+      })),
+    );
+    expect(RUNNABLE_STUCK_REASONS).toContain("CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY");
+  });
+
+  it("sends every FAILED job of the queue to an SNS topic through EventBridge", () => {
+    const rule = one(resources, "aws:cloudwatch/eventRule:EventRule", "b-failed");
+    const queueArn = one(resources, "aws:batch/jobQueue:JobQueue", "b-queue").state["arn"];
+    expect(json(rule.inputs["eventPattern"])).toEqual({
+      source: ["aws.batch"],
+      "detail-type": ["Batch Job State Change"],
+      detail: { status: ["FAILED"], jobQueue: [queueArn] },
+    });
+    const topic = one(resources, "aws:sns/topic:Topic", "b-failed");
+    expect(one(resources, "aws:cloudwatch/eventTarget:EventTarget", "b-failed").inputs).toMatchObject({
+      arn: topic.state["arn"],
+    });
+    const [allow] = json(one(resources, "aws:sns/topicPolicy:TopicPolicy", "b-failed").inputs["policy"])[
+      "Statement"
+    ] as Record<string, unknown>[];
+    expect(allow).toMatchObject({
+      Principal: { Service: "events.amazonaws.com" },
+      Action: "sns:Publish",
+      Condition: { ArnEquals: { "aws:SourceArn": rule.state["arn"] } },
+    });
+    expect(one(resources, "aws:sns/topicSubscription:TopicSubscription", "b-failed-0").inputs).toMatchObject({
+      protocol: "email",
+      endpoint: "ops@example.com",
+    });
+  });
+
+  it("retries what Spot or Fargate took away (reclaim, its SIGTERM warning, a start failure) and exits on anything else", () => {
     for (const stage of JOB_STAGES) {
       const retry = json(jobDef(stage).inputs["retryStrategy"]);
       expect(retry["evaluateOnExits"]).toEqual([
         { onStatusReason: SPOT_INTERRUPTED_REASON, action: "RETRY" },
+        { onExitCode: "143", action: "RETRY" },
+        { onStatusReason: "ResourceInitializationError*", action: "RETRY" },
         { onReason: "*", action: "EXIT" },
       ]);
     }
@@ -129,11 +187,22 @@ describe("ImportBatch", () => {
     expect(await secretStringIsSecret).toBe(true);
   });
 
-  it("keeps logs with the configured retention", () => {
-    expect(one(resources, "aws:cloudwatch/logGroup:LogGroup", "b-logs").inputs).toMatchObject({
-      name: "/ikou/shop-test/batch",
-      retentionInDays: 30,
-    });
+  it("keeps logs with the configured retention, and every job writes there with a per-stage prefix", () => {
+    const group = one(resources, "aws:cloudwatch/logGroup:LogGroup", "b-logs");
+    expect(group.inputs).toMatchObject({ name: "/ikou/shop-test/batch", retentionInDays: 30 });
+    for (const stage of JOB_STAGES)
+      expect(container(stage)["logConfiguration"]).toEqual({
+        logDriver: "awslogs",
+        options: {
+          "awslogs-group": "/ikou/shop-test/batch",
+          "awslogs-region": REGION,
+          "awslogs-stream-prefix": stage,
+        },
+      });
+    // The execution role may write exactly there.
+    expect(statements("b-execution").find((x) => x["Sid"] === "Logs")?.["Resource"]).toBe(
+      `${group.state["arn"]}:*`,
+    );
   });
 
   it("scopes the job role to this shop's prefix and bucket key", () => {

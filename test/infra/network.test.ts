@@ -35,7 +35,12 @@ beforeAll(async () => {
         routeTableIds: ["rtb-0f1e2d3c4b5a69781"],
       },
       egress: "nat",
-      peer: { ...peer, accountId: "444455556666", roleArn: "arn:aws:iam::444455556666:role/accepter" },
+      peer: {
+        ...peer,
+        accountId: "444455556666",
+        roleArn: "arn:aws:iam::444455556666:role/accepter",
+        privateHostedZoneId: "Z0DB0DB0DB0DB0DB0DB0",
+      },
     });
     new MigrationNetwork("natvpc", {
       identity,
@@ -148,11 +153,86 @@ describe("MigrationNetwork", () => {
   it("edits the production side (accepter, its routes, the DB rule) as the peer account and nothing else", () => {
     const viaPeer = children("cross").filter((r) => r.provider?.includes("::cross-peer::"));
     expect(viaPeer.map((r) => r.type).sort()).toEqual([
+      "aws:ec2/peeringConnectionOptions:PeeringConnectionOptions",
       "aws:ec2/route:Route",
       "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter",
+      "aws:route53/vpcAssociationAuthorization:VpcAssociationAuthorization",
       "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     ]);
     expect(viaPeer.find((r) => r.type === INGRESS)?.inputs["securityGroupId"]).toBe(peer.dbSecurityGroupId);
     expect(viaPeer.find((r) => r.type === ROUTE)?.inputs["routeTableId"]).toBe("rtb-0a1b2c3d4e5f60718");
+  });
+
+  it("makes the new VPC resolve DNS names and hostnames (interface endpoints' private DNS needs both)", () => {
+    for (const net of ["same", "natvpc"])
+      expect(one(resources, "aws:ec2/vpc:Vpc", `${net}-vpc`).inputs).toMatchObject({
+        enableDnsHostnames: true,
+        enableDnsSupport: true,
+      });
+  });
+
+  it("gives the Batch tasks a private Secrets Manager endpoint: the job's DB secret is fetched at start", () => {
+    const sm = ofType(children("same"), "aws:ec2/vpcEndpoint:VpcEndpoint").find(
+      (e) => e.inputs["serviceName"] === `com.amazonaws.${REGION}.secretsmanager`,
+    );
+    expect(sm?.inputs).toMatchObject({ vpcEndpointType: "Interface", privateDnsEnabled: true });
+    const endpointSg = one(resources, "aws:ec2/securityGroup:SecurityGroup", "same-endpoints").id;
+    expect(sm?.inputs["securityGroupIds"]).toEqual([endpointSg]);
+  });
+
+  it("creates routes, the DB rule and the DNS options only after the peering is accepted", () => {
+    const accepter =
+      "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter::cross-peering-accepter";
+    const needsAccepted = children("cross").filter(
+      (r) =>
+        r.type === ROUTE ||
+        r.type === "aws:ec2/peeringConnectionOptions:PeeringConnectionOptions" ||
+        (r.type === INGRESS && r.inputs["securityGroupId"] === peer.dbSecurityGroupId),
+    );
+    expect(needsAccepted.length).toBe(peer.cidrs.length + peer.routeTableIds.length + 1 + 2);
+    for (const r of needsAccepted) expect(r.dependsOn, r.name).toContain(accepter);
+    // Same account: the peering accepts itself, so the peering is what they wait for.
+    for (const r of ofType(children("same"), ROUTE))
+      expect(r.dependsOn).toContain("aws:ec2/vpcPeeringConnection:VpcPeeringConnection::same-peering");
+  });
+
+  it("lets both sides resolve each other's DNS names over the peering, each side with its own credentials", () => {
+    const options = (net: string) =>
+      ofType(children(net), "aws:ec2/peeringConnectionOptions:PeeringConnectionOptions");
+    expect(options("same").map((o) => [o.inputs["requester"], o.inputs["accepter"]])).toEqual([
+      [{ allowRemoteVpcDnsResolution: true }, { allowRemoteVpcDnsResolution: true }],
+    ]);
+    const cross = options("cross");
+    expect(
+      cross.map((o) => [
+        Boolean(o.provider?.includes("::cross-peer::")),
+        o.inputs["requester"],
+        o.inputs["accepter"],
+      ]),
+    ).toEqual([
+      [false, { allowRemoteVpcDnsResolution: true }, undefined],
+      [true, undefined, { allowRemoteVpcDnsResolution: true }],
+    ]);
+  });
+
+  it("associates the DB's private hosted zone with the migration VPC, authorized by the zone's account", () => {
+    const auth = one(
+      resources,
+      "aws:route53/vpcAssociationAuthorization:VpcAssociationAuthorization",
+      "cross-db-zone",
+    );
+    expect(auth.inputs).toEqual({ zoneId: "Z0DB0DB0DB0DB0DB0DB0", vpcId: "vpc-0f1e2d3c4b5a69788" });
+    expect(auth.provider).toContain("::cross-peer::");
+    const assoc = one(resources, "aws:route53/zoneAssociation:ZoneAssociation", "cross-db-zone");
+    expect(assoc.inputs).toMatchObject({ zoneId: "Z0DB0DB0DB0DB0DB0DB0", vpcId: "vpc-0f1e2d3c4b5a69788" });
+    expect(assoc.provider).toBeUndefined();
+    expect(assoc.dependsOn).toEqual([
+      "aws:route53/vpcAssociationAuthorization:VpcAssociationAuthorization::cross-db-zone",
+    ]);
+    expect(ofType(children("same"), "aws:route53/zoneAssociation:ZoneAssociation")).toHaveLength(0);
+  });
+
+  it("gives the peer provider the region explicitly", () => {
+    expect(one(resources, "pulumi:providers:aws", "cross-peer").inputs["region"]).toBe(REGION);
   });
 });

@@ -9,7 +9,11 @@ let resources: PlannedResource[];
 beforeAll(async () => {
   ({ resources } = await mockRun(() => {
     new MigrationBucket("data", { identity, expireDays: { raw: 30, rejects: 90, reports: 180 } });
-    new ImageRegistry("images", { identity, keepLast: 15 });
+    new ImageRegistry("images", {
+      identity,
+      keepLast: 15,
+      pinnedTags: { runner: ["1.4.0"], backend: ["bootstrap"] },
+    });
   }));
 });
 
@@ -117,7 +121,7 @@ describe("ImageRegistry", () => {
     const policies = ofType(resources, "aws:ecr/lifecyclePolicy:LifecyclePolicy");
     expect(policies).toHaveLength(IMAGE_UNITS.length);
     for (const p of policies) {
-      const rule = (json(p.inputs["policy"])["rules"] as Record<string, unknown>[])[0]!;
+      const rule = (json(p.inputs["policy"])["rules"] as Record<string, unknown>[]).at(-1)!;
       expect(rule["selection"]).toEqual({
         tagStatus: "any",
         countType: "imageCountMoreThan",
@@ -125,5 +129,27 @@ describe("ImageRegistry", () => {
       });
       expect(rule["action"]).toEqual({ type: "expire" });
     }
+  });
+
+  it("never expires a tag in use: a rule ahead of the count rule selects exactly that tag", () => {
+    const rulesOf = (unit: string) =>
+      json(one(resources, "aws:ecr/lifecyclePolicy:LifecyclePolicy", `images-${unit}`).inputs["policy"])[
+        "rules"
+      ] as Record<string, unknown>[];
+    for (const [unit, tag] of [
+      ["runner", "1.4.0"],
+      ["backend", "bootstrap"],
+    ]) {
+      const rules = rulesOf(unit!);
+      expect(rules.map((r) => r["rulePriority"])).toEqual([1, 2]);
+      expect(rules[0]!["selection"]).toEqual({
+        tagStatus: "tagged",
+        tagPatternList: [tag],
+        countType: "imageCountMoreThan",
+        countNumber: 1,
+      });
+      expect((rules[1]!["selection"] as { tagStatus: string }).tagStatus).toBe("any");
+    }
+    expect(rulesOf("redis")).toHaveLength(1);
   });
 });

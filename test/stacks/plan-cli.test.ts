@@ -1,7 +1,7 @@
 // `ikou plan` as a user runs it, once per committed stack: a separate process each, as the mock
 // runtime allows one program per process.
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -40,6 +40,8 @@ describe("ikou plan", () => {
     expect(stdout).toMatch(/\+ aws:batch:JobQueue .*order: 1=\S+-spot, 2=\S+-ondemand/);
     expect(stdout).not.toMatch(/^\s+FAIL/m);
     expect(stdout).toMatch(/per import {2}spot \$\d+\.\d\d {2}on-demand \$\d+\.\d\d/);
+    expect(stdout).toMatch(/test env {4}\$\d+\.\d{4}\/env-hour, \$\d+\.\d\d\/env-month/);
+    expect(stdout).toMatch(/test envs {3}\d+ env-hours\/month expected: \$\d+\.\d\d\/month/);
     expect(stdout).toContain('"jobQueueArn"');
     expect(stdout).not.toContain("offline-plan-placeholder-secret");
   });
@@ -59,6 +61,42 @@ describe("ikou plan", () => {
     expect(lines).toContain('  ikou:env: Invalid option: expected one of "prod"|"staging"|"dev"');
     expect(lines).toContain("  ikou:dbPassword: required");
     expect(lines).toContain("  ikou:colour: unknown key");
+  });
+
+  it.each([
+    [
+      "a YAML syntax error",
+      "config:\n  aws:region: [ap-northeast-1\n",
+      /^\S+Pulumi\.shop-bad\.yaml: line 3 column 1: \w+: YAML syntax error$/,
+    ],
+    ["a /26 VPC", "VPC26", /^  ikou:network\.vpc\.cidr: must be \/16 to \/24/],
+    ["a digits-only password it must accept", "DIGITS", undefined],
+  ])("%s: exit 2 with one line, never a stack trace", async (_what, text, line) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "ikou-plan-"));
+    dirs.push(dir);
+    const sakura = await readFile("stacks/Pulumi.shop-sakura.yaml", "utf8");
+    const body =
+      text === "VPC26"
+        ? sakura.replace("cidr: 10.42.0.0/16", "cidr: 10.42.0.0/26")
+        : text === "DIGITS"
+          ? sakura.replace(/ikou:dbPassword:\n\s+secure: \S+/, 'ikou:dbPassword: "012345678901"')
+          : text;
+    await writeFile(path.join(dir, "Pulumi.shop-bad.yaml"), body);
+    const { code, stdout, stderr } = await plan("--stack", "shop-bad", "--stacks-dir", dir);
+    if (line === undefined) {
+      expect(stderr).not.toMatch(/dbPassword/);
+      expect(code).toBe(0);
+      return;
+    }
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(
+      stderr
+        .trim()
+        .split("\n")
+        .filter((l) => line.test(l)),
+    ).toHaveLength(1);
   });
 
   it("rejects a missing --stack and an unknown stack", async () => {

@@ -56,6 +56,7 @@ describe("plan of shop-sakura", () => {
     const { perImport, monthly } = result.cost;
     expect(perImport.spot).toBeGreaterThan(0);
     expect(perImport.spot).toBeLessThan(perImport.onDemand);
-    expect(monthly.spot).toBeCloseTo(monthly.fixed + perImport.spot * 8, 1);
+    expect(monthly.testEnvs).toBeCloseTo(200 * result.cost.testEnv.perHour, 1);
+    expect(monthly.spot).toBeCloseTo(monthly.fixed + perImport.spot * 8 + monthly.testEnvs, 1);
   });
 });
