@@ -3,12 +3,13 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { UsageError } from "../lib/errors.ts";
+import { EXIT, UsageError } from "../lib/errors.ts";
 import { arrayChildFromEnv, databaseUrlFromEnv, JOB_ENV, shopArea } from "../lib/job-contract.ts";
 import { connectMysql, parseDatabaseUrl } from "../lib/mysql.ts";
 import { parseShard, WHOLE, type Shard } from "./core/shard.ts";
 import { runImport } from "./job/import-job.ts";
 import { DEFAULTS, InterruptedError } from "./job/options.ts";
+import { stopOnSignals } from "./job/stop-signals.ts";
 import { isS3, publishFiles } from "./output/publish.ts";
 import { log } from "./report/log.ts";
 import { progressView } from "./report/progress.ts";
@@ -41,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof InterruptedError) {
       log.warn({ reason: err.message }, "import interrupted; re-run the same command to resume");
-      return 143;
+      return EXIT.interrupted;
     }
     log.error(
       { err: { message: (err as Error).message, code: (err as { code?: string }).code } },
@@ -131,7 +132,8 @@ function parseImportArgs(args: string[]) {
   }
 }
 
-async function importCommand(args: string[]): Promise<number> {
+/** Everything the command line and the job's environment say, checked before anything is read. */
+async function importSettings(args: string[]) {
   const values = parseImportArgs(args);
   const fromEnv = importDefaultsFromEnv();
   // Every log line of a Batch job names its shop: one log group may hold several shops' runs.
@@ -144,53 +146,62 @@ async function importCommand(args: string[]): Promise<number> {
   if (!values.source || !values.input) throw new UsageError("--source and --input are required");
   const shard = shardOf(values.shard);
   const adapter = await resolveSource(values.source);
-  const out = values.out ?? outFromEnv(`${adapter.system}-${shard.index}of${shard.count}`);
-  const stop = new AbortController();
-  // Fargate Spot gives ~30 s after SIGTERM: stop reading, let the chunks in flight commit, exit non-zero.
-  const onTerm = () => {
-    if (stop.signal.aborted) process.exit(143);
-    log.warn("SIGTERM: finishing the chunks in flight");
-    stop.abort();
+  return {
+    values,
+    db,
+    shard,
+    adapter,
+    source: values.source,
+    input: values.input,
+    out: values.out ?? outFromEnv(`${adapter.system}-${shard.index}of${shard.count}`),
   };
-  process.on("SIGTERM", onTerm);
-  process.on("SIGINT", onTerm);
-  const view = progressView(Boolean(process.stderr.isTTY) && !values.json);
+}
+
+async function importCommand(args: string[]): Promise<number> {
+  // Listening first: a stop that arrives while the job starts up still ends in a marked run.
+  const stop = stopOnSignals();
   try {
-    const report = await runImport({
-      adapter,
-      sourceName: values.source,
-      input: values.input,
-      db,
-      parallel: positiveInt("parallel", values.parallel, DEFAULTS.parallel),
-      chunkRows: positiveInt("chunk", values.chunk, DEFAULTS.chunkRows),
-      dryRun: values["dry-run"],
-      shard,
-      outDir: isS3(out) ? await mkdtemp(path.join(os.tmpdir(), "ikou-out-")) : out,
-      signal: stop.signal,
-      onProgress: (p) => view.update(p),
-    });
-    view.stop();
-    if (isS3(out)) await publish(report, out);
-    process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : summarize(report));
-    const mismatched = Object.entries(report.checksums)
-      .filter(([, c]) => c.match === false)
-      .map(([t]) => t);
-    if (mismatched.length) {
-      // Either rows were lost, or the target also holds rows of another export of this cart.
-      log.warn(
-        { tables: mismatched },
-        "target checksums differ from this run's source: see report.checksums",
-      );
+    const { values, db, shard, adapter, source, input, out } = await importSettings(args);
+    const view = progressView(Boolean(process.stderr.isTTY) && !values.json);
+    try {
+      const report = await runImport({
+        adapter,
+        sourceName: source,
+        input,
+        db,
+        parallel: positiveInt("parallel", values.parallel, DEFAULTS.parallel),
+        chunkRows: positiveInt("chunk", values.chunk, DEFAULTS.chunkRows),
+        dryRun: values["dry-run"],
+        shard,
+        outDir: isS3(out) ? await mkdtemp(path.join(os.tmpdir(), "ikou-out-")) : out,
+        signal: stop.signal,
+        onProgress: (p) => view.update(p),
+      });
+      view.stop();
+      if (isS3(out)) await publish(report, out);
+      process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : summarize(report));
+      return reportOutcome(report);
+    } finally {
+      view.stop();
     }
-    const malformed = report.files.flatMap((f) =>
-      f.encoding.malformed.map((m) => `${f.file} line ${m.line}: ${m.detail}`),
-    );
-    for (const m of malformed)
-      process.stderr.write(`ikou: malformed CSV: ${m} (the rest of that record is in the rejects file)\n`);
-    return malformed.length ? 1 : 0;
   } finally {
-    view.stop();
-    process.off("SIGTERM", onTerm);
-    process.off("SIGINT", onTerm);
+    stop.dispose();
   }
+}
+
+/** Warnings a finished run leaves on stderr, and its exit code: 1 when some bytes would not parse. */
+function reportOutcome(report: ImportReport): number {
+  const mismatched = Object.entries(report.checksums)
+    .filter(([, c]) => c.match === false)
+    .map(([t]) => t);
+  if (mismatched.length) {
+    // Either rows were lost, or the target also holds rows of another export of this cart.
+    log.warn({ tables: mismatched }, "target checksums differ from this run's source: see report.checksums");
+  }
+  const malformed = report.files.flatMap((f) =>
+    f.encoding.malformed.map((m) => `${f.file} line ${m.line}: ${m.detail}`),
+  );
+  for (const m of malformed)
+    process.stderr.write(`ikou: malformed CSV: ${m} (the rest of that record is in the rejects file)\n`);
+  return malformed.length ? EXIT.failed : EXIT.ok;
 }

@@ -102,17 +102,24 @@ async function* merge<T>(sources: AsyncGenerator<T>[]): AsyncGenerator<T> {
   }
 }
 
+/** This module runs as TypeScript (tsx) in development and as compiled JavaScript (dist/) in a job. */
+const isSource = import.meta.url.endsWith(".ts");
+
+function workerEntry(): string | URL {
+  if (!isSource) return new URL("./parse-worker.js", import.meta.url);
+  // The worker is TypeScript too: a small bootstrap registers tsx's loader inside it first.
+  const tsx = import.meta.resolve("tsx/esm/api");
+  const entry = new URL("./parse-worker.ts", import.meta.url).href;
+  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+}
+
 async function* stagedChunksInWorker(
   job: ParseJob,
   tally: FileTally,
   onProgress?: (p: Progress) => void,
 ): AsyncGenerator<StagedChunk> {
-  // The worker is TypeScript too: a small bootstrap registers tsx's loader inside it first.
-  const tsx = import.meta.resolve("tsx/esm/api");
-  const entry = new URL("./parse-worker.ts", import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  const worker = new Worker(bootstrap, {
-    eval: true,
+  const worker = new Worker(workerEntry(), {
+    eval: isSource,
     workerData: job,
     resourceLimits: {
       maxOldGenerationSizeMb: workerHeapMb(job.limits.rows),

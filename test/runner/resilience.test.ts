@@ -15,6 +15,7 @@ interface Report {
   runId: number;
   resumed: boolean;
   totals: { read: number; loaded: number; rejected: number; skipped: number };
+  checksums: Record<string, { source: { rows: number }; match?: boolean }>;
 }
 
 describe("resilience of ikou import", () => {
@@ -118,6 +119,14 @@ describe("resilience of ikou import", () => {
     const [ra, rb] = [reportOf<Report>(a), reportOf<Report>(b)];
     expect(ra.totals.read).toBeGreaterThan(0);
     expect(rb.totals.read).toBeGreaterThan(0);
+    // Each shard proves its own part: every table's target checksum matches what that shard read.
+    for (const [shard, r] of [ra, rb].entries()) {
+      expect(Object.keys(r.checksums).sort(), `shard ${shard}`).toEqual(
+        Object.keys(cleanReport.checksums).sort(),
+      );
+      for (const [table, c] of Object.entries(r.checksums))
+        expect(c.match, `shard ${shard} ${table}`).toBe(true);
+    }
     for (const k of ["read", "loaded", "rejected", "skipped"] as const) {
       expect(ra.totals[k] + rb.totals[k]).toBe(cleanReport.totals[k]);
     }

@@ -16,11 +16,20 @@ export interface IkouProcess {
   done: Promise<Finished>;
 }
 
-export function startIkou(args: string[], env: NodeJS.ProcessEnv = {}): IkouProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "bin/ikou.ts", ...args], {
+export interface StartOptions {
+  /** The compiled entry a container runs (`npm run build` first) instead of the TypeScript one. */
+  compiled?: boolean;
+  /** Its own process group, so a test can signal the whole group as ECS, Batch and Ctrl-C do. */
+  group?: boolean;
+}
+
+export function startIkou(args: string[], env: NodeJS.ProcessEnv = {}, how: StartOptions = {}): IkouProcess {
+  const entry = how.compiled ? ["dist/bin/ikou.js"] : ["--import", "tsx", "bin/ikou.ts"];
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: how.group ?? false,
   });
   let stdout = "";
   let stderr = "";
@@ -32,8 +41,25 @@ export function startIkou(args: string[], env: NodeJS.ProcessEnv = {}): IkouProc
   return { child, done };
 }
 
-export async function runIkou(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Finished> {
-  return startIkou(args, env).done;
+export async function runIkou(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  how: StartOptions = {},
+): Promise<Finished> {
+  return startIkou(args, env, how).done;
+}
+
+/** Compiles bin/, lib/ and runner/ to dist/ (`npm run build`), once per test file that runs it. */
+export async function buildDist(): Promise<void> {
+  const { execFile } = await import("node:child_process");
+  await new Promise<void>((resolve, reject) =>
+    execFile(
+      process.execPath,
+      ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"],
+      { cwd: root },
+      (err, stdout) => (err ? reject(new Error(`build failed: ${stdout}`)) : resolve()),
+    ),
+  );
 }
 
 /** The JSON report `ikou import --json` prints as its last stdout line. */

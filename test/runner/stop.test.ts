@@ -1,0 +1,157 @@
+// A stop always drains: SIGTERM to the job's process group (what ECS/Batch, `docker stop` and a
+// terminal's Ctrl-C do), to the compiled entry a container runs, and while a chunk waits on a row
+// lock. Each stop must end with the chunks in flight committed, the run marked interrupted, exit
+// 143, and the resumed run must leave a target identical to a clean import.
+import { mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectMysql } from "../../lib/mysql.ts";
+import { WHOLE } from "../../runner/core/shard.ts";
+import { targetChecksums } from "../../runner/sink/reconcile.ts";
+import { generateEccube4 } from "../../scripts/generate-eccube4.ts";
+import { freshDatabase, type TestDatabase } from "../support/db.ts";
+import { buildDist, reportOf, runIkou, startIkou, waitFor } from "./support/ikou-process.ts";
+
+interface Report {
+  runId: number;
+  resumed: boolean;
+  totals: { read: number; loaded: number; rejected: number; skipped: number };
+}
+
+describe("a stop that always drains", () => {
+  let dir: string;
+  let input: string;
+  let cleanSums: Awaited<ReturnType<typeof targetChecksums>>;
+  let cleanReport: Report;
+  const dbs: TestDatabase[] = [];
+  const args = (db: string, out: string, ...extra: string[]) => [
+    "import",
+    "--source",
+    "eccube4",
+    "--input",
+    input,
+    "--db",
+    db,
+    "--json",
+    "--chunk",
+    "100",
+    "--out",
+    path.join(dir, out),
+    ...extra,
+  ];
+  const newDb = async (label: string) => {
+    const db = await freshDatabase(label);
+    dbs.push(db);
+    return db;
+  };
+  const sumsOf = async (db: TestDatabase) => {
+    const conn = await connectMysql(db.url);
+    try {
+      return await targetChecksums(conn, "eccube4", WHOLE);
+    } finally {
+      await conn.end();
+    }
+  };
+  const runs = (db: TestDatabase) =>
+    db
+      .query<{ id: number; status: string; attempts: number }[]>(
+        "SELECT id, status, attempts FROM import_runs",
+      )
+      .catch(() => []); // before the job has migrated the schema
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "ikou-stop-"));
+    input = path.join(dir, "input");
+    await Promise.all([generateEccube4({ dir: input, orders: 8000, seed: 5, badRows: true }), buildDist()]);
+    const clean = await newDb("stop_clean");
+    const run = await runIkou(args(clean.url, "clean"), {}, { compiled: true });
+    expect(run.code, run.stderr).toBe(0);
+    cleanReport = reportOf<Report>(run);
+    cleanSums = await sumsOf(clean);
+  }, 240_000);
+  afterAll(async () => Promise.all(dbs.map((d) => d.drop())));
+
+  it("SIGTERM to the compiled entry's process group at 10 random moments: 10 clean drains, then an identical resume", async () => {
+    const db = await newDb("stop_group");
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      const proc = startIkou(args(db.url, `group${attempt}`), {}, { compiled: true, group: true });
+      await waitFor(
+        async () => (await runs(db)).some((r) => r.status === "running" && r.attempts === attempt),
+        60_000,
+        `attempt ${attempt} to open its run`,
+      );
+      await new Promise((r) => setTimeout(r, Math.random() * 400));
+      process.kill(-proc.child.pid!, "SIGTERM");
+      // A wrapper in the group (npx, tsx) relays its own copy a moment later: half the tries get one.
+      if (attempt % 2 === 0) setTimeout(() => proc.child.kill("SIGTERM"), 20);
+      const stopped = await proc.done;
+      expect({ attempt, code: stopped.code, signal: stopped.signal }, stopped.stderr).toEqual({
+        attempt,
+        code: 143,
+        signal: null,
+      });
+      expect((await runs(db)).map((r) => r.status)).toEqual(["interrupted"]);
+    }
+    const resumed = await runIkou(args(db.url, "group-resume"), {}, { compiled: true });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const report = reportOf<Report>(resumed);
+    expect(report.resumed).toBe(true);
+    expect(report.totals).toEqual(cleanReport.totals);
+    expect(await sumsOf(db)).toEqual(cleanSums);
+  }, 240_000);
+
+  it("SIGTERM while a chunk waits on a row lock: that chunk commits before exit, and the resume finds it committed", async () => {
+    const db = await newDb("stop_lock");
+    const first = await runIkou(args(db.url, "lock-first"));
+    expect(first.code, first.stderr).toBe(0);
+    // A second import of the same files claims every row for its run: it must take each row's lock.
+    const [victim] = await db.query<{ id: number; source_id: string; source_line: number }[]>(
+      "SELECT id, source_id, source_line FROM customers ORDER BY source_line LIMIT 1 OFFSET 400",
+    );
+    const holder = await connectMysql(db.url);
+    try {
+      await holder.beginTransaction();
+      await holder.query("SELECT id FROM customers WHERE id = ? FOR UPDATE", [victim!.id]);
+      const proc = startIkou(args(db.url, "lock-second"));
+      await waitFor(
+        async () =>
+          (
+            await db.query<{ n: number }[]>(
+              "SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'",
+            )
+          )[0]!.n > 0,
+        60_000,
+        "the import to wait on the held row lock",
+      );
+      proc.child.kill("SIGTERM");
+      // Still draining: the chunk in flight cannot commit while the lock is held.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(proc.child.exitCode).toBeNull();
+      await holder.commit();
+      const stopped = await proc.done;
+      expect(stopped.code, stopped.stderr).toBe(143);
+      const [second] = await db.query<{ id: number; status: string }[]>(
+        "SELECT id, status FROM import_runs ORDER BY id DESC LIMIT 1",
+      );
+      expect(second!.status).toBe("interrupted");
+      const [claimed] = await db.query<{ import_run_id: number }[]>(
+        "SELECT import_run_id FROM customers WHERE id = ?",
+        [victim!.id],
+      );
+      expect(Number(claimed!.import_run_id)).toBe(Number(second!.id));
+      const [checkpoint] = await db.query<{ n: number }[]>(
+        `SELECT COUNT(*) AS n FROM import_checkpoints c WHERE c.run_id = ? AND c.file LIKE 'customer%'
+           AND ? BETWEEN c.first_ordinal AND c.last_ordinal`,
+        [second!.id, victim!.source_line - 2],
+      );
+      expect(Number(checkpoint!.n)).toBe(1);
+    } finally {
+      await holder.end();
+    }
+    const resumed = await runIkou(args(db.url, "lock-resume"));
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(reportOf<Report>(resumed).resumed).toBe(true);
+    expect(await sumsOf(db)).toEqual(cleanSums);
+  }, 180_000);
+});
