@@ -72,6 +72,12 @@ function pastNewlines(text: string, from: number, n: number): number {
   return lf + 1;
 }
 
+/** The cells Papa Parse makes of a record's first line, errors or not. */
+function leniently(text: string): string[] {
+  const firstLine = text.slice(0, text.indexOf("\n") + 1 || text.length);
+  return Papa.parse<string[]>(chomp(firstLine), { delimiter: ",", quoteChar: '"' }).data[0] ?? [];
+}
+
 /** Cells of one block of whole records, one array per record, or why a record would not parse. */
 function parseCells(
   block: string,
@@ -125,10 +131,15 @@ class RecordDecoder {
     return iconv.decode(bytes, this.encoding, { stripBOM: false });
   }
 
-  /** Bytes that do not parse: one row with no cells, its raw text kept for the rejects file. */
+  /**
+   * Bytes that do not parse: one row, its raw text kept for the rejects file. Its cells are a
+   * best-effort reading of its first line, good only for finding the group it belongs to: a
+   * record the reader refuses takes its whole order (or product) down with it.
+   */
   malformed(text: string, bytes: number, detail: string): CsvItem {
     const { file, line, offset } = this;
-    const row: SourceRow = { file, line, offset, ordinal: this.ordinal++, raw: chomp(text), fields: {} };
+    const fields = this.fieldsOf ? this.fieldsOf(leniently(text)) : {};
+    const row: SourceRow = { file, line, offset, ordinal: this.ordinal++, raw: chomp(text), fields };
     this.stats.malformed.push({ line, offset, detail });
     this.line += text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
     this.offset += bytes;

@@ -74,8 +74,7 @@ function groupFilter(scan: FileScan, reader: EntityReader): (group: RowGroup) =>
   const isCommitted = committedLookup(scan.committed);
   return (group) => {
     const first = group.rows[0]!;
-    // Unparseable bytes have no shard key; shard 0 reports them so exactly one shard does.
-    const hash = group.problems.get(first.ordinal)?.malformed ? 0 : shardHash(reader.shardKey(first));
+    const hash = shardHash(reader.shardKey(first));
     if (!inShard(hash, shard)) tally.outOfShard += group.rows.length;
     else if (scan.committed.length && isCommitted(first.ordinal)) tally.resumedRows += group.rows.length;
     else return true;
@@ -86,9 +85,14 @@ function groupFilter(scan: FileScan, reader: EntityReader): (group: RowGroup) =>
 export async function* preparedChunks(scan: FileScan): AsyncGenerator<PreparedChunk> {
   const { adapter, file, entity, tally } = scan;
   const reader = readerOf(adapter, entity);
-  // Unparseable bytes have no cells to key on: they stand alone.
-  const keyOf = (item: Extract<CsvItem, { kind: "row" }>) =>
-    item.problem?.malformed ? `#malformed@${item.row.ordinal}` : reader.groupKey(item.row);
+  // Unparseable bytes have only a best-effort key: with none, they join the group before them
+  // (the rows of an order are consecutive), or stand alone at the top of the file.
+  let lastKey: string | undefined;
+  const keyOf = (item: Extract<CsvItem, { kind: "row" }>) => {
+    const key = reader.groupKey(item.row);
+    if (!item.problem?.malformed || key !== "") return (lastKey = key);
+    return (lastKey ??= `#malformed@${item.row.ordinal}`);
+  };
   const builder = new ChunkBuilder(groupFilter(scan, reader), scan.limits);
   const owner = new RangeOwner(scan.range);
   const start = readStart(scan);

@@ -51,6 +51,31 @@ describe("rejects instead of silent changes", () => {
     expect(rejects).toContain(`customers.csv,3,${head.length},name,invalid bytes for the file's encoding`);
   });
 
+  it("a record the CSV reader refuses takes its whole order with it: every row of the group is a reject", async () => {
+    const { db, report, rejects } = await run("reader-group", tinyCart, {
+      "orders.csv": [
+        "order_id,customer_id,line,item,price,qty",
+        "100,,1,tea,1000.00,2",
+        "101,,1,cup,10.00,1",
+        '101,,2,"sau"cer,200.00,1',
+        "101,,3,pot,30.00,1",
+        "102,,1,spoon,5.00,1",
+        "",
+      ].join("\n"),
+    });
+    expect(report.totals).toEqual({ read: 5, loaded: 2, rejected: 3, skipped: 0 });
+    const lines = rejects.split("\n").filter((l) => l.startsWith("orders.csv"));
+    expect(lines.map((l) => l.split(",")[1])).toEqual(["3", "4", "5"]);
+    expect(lines[1]).toMatch(/malformed CSV: InvalidQuotes/);
+    expect(lines[0]).toMatch(/orders 101 rejected: line 4 malformed CSV/);
+    const orders = await db.query<{ source_id: string }[]>("SELECT source_id FROM orders ORDER BY source_id");
+    expect(orders.map((o) => o.source_id)).toEqual(["100", "102"]);
+    const items = await db.query<{ n: number }[]>(
+      "SELECT COUNT(*) AS n FROM order_items WHERE order_key = '101'",
+    );
+    expect(Number(items[0]!.n)).toBe(0);
+  });
+
   it("a value LOAD DATA would truncate makes its whole group a reject, never a silent change", async () => {
     // An adapter bug (an unvalidated number) stands in for any value MySQL would coerce.
     const customers = tinyCart.readers.customers!;
