@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The runner's job image (Dockerfile's layout) built here without pulling a base image or running a
+# container: podman/runc cannot run containers on this machine (setrlimit: Operation not permitted),
+# so the image root is made from Debian's packages and run under tini in a PID namespace.
+#   scripts/image.sh build          -> out/image/rootfs (+ a buildah image ikou-runner:local when buildah works)
+#   scripts/image.sh run [ikou args] -> the entrypoint (tini -- node /app/dist/bin/ikou.js) as PID 1 of
+#                                      a new PID namespace, chrooted into the read-only root as uid 10001,
+#                                      with /proc and a tmpfs /tmp; the host's network (local MariaDB)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+out="$IKOU_ROOT/out/image"
+rootfs="$out/rootfs"
+base="$IKOU_CACHE/image/debian-trixie-node-tini.tar"
+UID_JOB=10001
+
+build_base() {
+  [ -s "$base" ] && return 0
+  need_pkg mmdebstrap mmdebstrap
+  mkdir -p "$(dirname "$base")"
+  # Debian 13: Node 20.19 (bookworm's 18.20 is below the project's engines); tini as the init.
+  mmdebstrap --quiet --variant=minbase --include=nodejs,tini,ca-certificates trixie "${base%.tar}.partial.tar" >&2
+  mv "${base%.tar}.partial.tar" "$base"
+}
+
+build_app() { # compiled JS + production dependencies, as the Dockerfile's build stage makes them
+  local app="$out/app"
+  rm -rf "$app" && mkdir -p "$app"
+  (cd "$IKOU_ROOT" && npx tsc -p tsconfig.json --noEmit false --rewriteRelativeImportExtensions \
+    --rootDir . --outDir "$app/dist") >&2
+  rm -rf "$app/dist/test" "$app/dist/scripts" "$app/dist/envsvc"
+  cp "$IKOU_ROOT/package.json" "$IKOU_ROOT/package-lock.json" "$app/"
+  cp -a "$(readlink -f "$IKOU_ROOT/node_modules")" "$app/node_modules"
+  (cd "$app" && npm prune --omit=dev --no-audit --no-fund --ignore-scripts >/dev/null 2>&1)
+}
+
+build() {
+  build_base
+  build_app
+  rm -rf "$rootfs" && mkdir -p "$rootfs"
+  tar -xf "$base" -C "$rootfs"
+  mv "$out/app" "$rootfs/app"
+  echo "ikou:x:$UID_JOB:$UID_JOB::/nonexistent:/usr/sbin/nologin" >>"$rootfs/etc/passwd"
+  echo "ikou:x:$UID_JOB:" >>"$rootfs/etc/group"
+  if command -v buildah >/dev/null 2>&1; then
+    local ctr
+    ctr=$(buildah from scratch 2>/dev/null) && {
+      buildah copy "$ctr" "$rootfs" / >/dev/null
+      buildah config --user "$UID_JOB:$UID_JOB" --workingdir /app --env NODE_ENV=production \
+        --entrypoint '["/usr/bin/tini","--","node","/app/dist/bin/ikou.js"]' --cmd import "$ctr"
+      buildah commit --quiet "$ctr" ikou-runner:local >/dev/null && echo "image ikou-runner:local" >&2
+      buildah rm "$ctr" >/dev/null
+    } || echo "buildah could not make the image; the root at $rootfs is the image's filesystem" >&2
+  fi
+  du -sh "$rootfs" | awk '{print "image root " $2 ": " $1}' >&2
+  echo "$rootfs"
+}
+
+run() {
+  [ -x "$rootfs/usr/bin/tini" ] || { echo "no image root at $rootfs: run scripts/image.sh build" >&2; exit 1; }
+  exec unshare --pid --fork --mount --propagation private /bin/sh -c '
+    root="$1"; uid="$2"; shift 2
+    mount --bind "$root" "$root" && mount -o remount,bind,ro "$root"
+    mount -t proc proc "$root/proc"
+    mount -t tmpfs -o size=256m,mode=1777 tmpfs "$root/tmp"
+    cd "$root"
+    exec chroot --userspec="$uid:$uid" "$root" /usr/bin/tini -- node /app/dist/bin/ikou.js "$@"
+  ' sh "$rootfs" "$UID_JOB" "$@"
+}
+
+case "${1:-}" in
+  build) build ;;
+  run) shift; run "$@" ;;
+  *) echo "usage: scripts/image.sh build | run [ikou args]" >&2; exit 2 ;;
+esac
