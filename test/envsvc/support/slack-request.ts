@@ -1,6 +1,6 @@
 // Signs a slash command the way Slack does (v0: HMAC-SHA256 of `v0:<timestamp>:<body>`), so tests
 // can send genuine, forged and stale requests. The router itself verifies with @slack/bolt.
-import { createHmac } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 
 export interface SlashCommandForm {
   text: string;
@@ -16,6 +16,8 @@ export function slashCommandBody(form: SlashCommandForm): string {
     channel_id: "C0001",
     command: "/testshop",
     user_name: form.user_name ?? form.user_id.toLowerCase(),
+    // Unique per invocation, as Slack's: two identical commands are still two requests.
+    trigger_id: `${Date.now()}.${randomBytes(6).toString("hex")}`,
     ...form,
   }).toString();
 }
