@@ -10,7 +10,6 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
-import { stringify as stringifySync } from "csv-stringify/sync";
 import iconv from "iconv-lite";
 import {
   CUSTOMER_HEADERS,
@@ -199,8 +198,10 @@ const midnight = (ms: number) => ymdHis(Math.floor(ms / DAY) * DAY);
 const money = (yen: number) => `${yen}.00`;
 
 // ---------------------------------------------------------------------------------------------
-// PHP fputcsv quoting: enclose when the field holds , " \ LF CR TAB or space, decided on the
-// CP932 bytes — so also any character whose trail byte is 0x5C (ソ 表 十 能 …).
+// PHP fputcsv (php-src ext/standard/file.c, php_fputcsv), on the CP932 bytes CsvExportService
+// hands it: enclose when the field holds , " \ LF CR TAB or space — so also any character whose
+// trail byte is 0x5C (ソ 表 十 能 …) — and double each " inside, except one right after a 0x5C
+// byte (the escape character), which is written alone.
 
 function cp932BackslashTrailChars(): string {
   let chars = "";
@@ -225,11 +226,36 @@ const COMMA = Buffer.from(",");
 const LF = Buffer.from("\n");
 const CHUNK_BYTES = 1 << 20;
 
+const QUOTE_BYTE = 0x22;
+const ESCAPE_BYTE = 0x5c;
+
+/** One field as PHP's fputcsv writes it, with the default enclosure `"` and escape `\`. */
+export function fputcsvField(value: string): Buffer {
+  const bytes = iconv.encode(value, "cp932");
+  if (!FPUTCSV_QUOTE.test(value)) return bytes;
+  if (!bytes.includes(ESCAPE_BYTE)) return iconv.encode(`"${value.replaceAll('"', '""')}"`, "cp932");
+  const out: number[] = [QUOTE_BYTE];
+  let escaped = false;
+  for (const b of bytes) {
+    if (b === ESCAPE_BYTE) escaped = true;
+    else if (!escaped && b === QUOTE_BYTE) out.push(QUOTE_BYTE);
+    else escaped = false;
+    out.push(b);
+  }
+  out.push(QUOTE_BYTE);
+  return Buffer.from(out);
+}
+
+/** One record's fields as fputcsv joins them, without the LF it appends. */
+export function fputcsvRecord(values: readonly string[]): Buffer {
+  return Buffer.concat(values.flatMap((v, i) => (i ? [COMMA, fputcsvField(v)] : [fputcsvField(v)])));
+}
+
 export function fragment(values: readonly string[]): Fragment {
-  const text = stringifySync([values], { quoted_match: FPUTCSV_QUOTE, eof: false });
+  const bytes = fputcsvRecord(values);
   let newlines = 0;
-  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) newlines++;
-  return { bytes: iconv.encode(text, "cp932"), newlines };
+  for (let i = bytes.indexOf(0x0a); i !== -1; i = bytes.indexOf(0x0a, i + 1)) newlines++;
+  return { bytes, newlines };
 }
 
 /** One CP932 CSV file written in 1 MiB chunks with backpressure; tracks where each record starts. */

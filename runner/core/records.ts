@@ -108,6 +108,8 @@ export interface SourceAdapter {
   /** id_map's source_system, e.g. `eccube4`. */
   readonly system: string;
   readonly encoding: "cp932" | "utf8";
+  /** PHP fputcsv's escape character, when the cart writes with it (EC-CUBE): see input/php-csv.ts. */
+  readonly escape?: "\\";
   readonly readers: Readonly<Partial<Record<Entity, EntityReader>>>;
 }
 

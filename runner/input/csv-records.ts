@@ -8,7 +8,10 @@ import iconv from "iconv-lite";
 import Papa from "papaparse";
 import type { Readable } from "node:stream";
 import type { Problem, SourceRow } from "../core/records.ts";
-import { newScanState, scanRecordEnds } from "./record-scan.ts";
+import { parsePhpRecord } from "./php-csv.ts";
+import { newScanState, scanRecordEnds, type CsvDialect } from "./record-scan.ts";
+
+export type { CsvDialect };
 
 export interface EncodingIssue {
   line: number;
@@ -107,7 +110,7 @@ class RecordDecoder {
 
   constructor(
     private readonly file: string,
-    private readonly encoding: "cp932" | "utf8",
+    readonly dialect: CsvDialect,
     private readonly stats: ReadStats,
     start?: ReadStart,
   ) {
@@ -128,7 +131,7 @@ class RecordDecoder {
   }
 
   decode(bytes: Buffer): string {
-    return iconv.decode(bytes, this.encoding, { stripBOM: false });
+    return iconv.decode(bytes, this.dialect.encoding, { stripBOM: false });
   }
 
   /**
@@ -156,7 +159,11 @@ class RecordDecoder {
     const records = this.recordTexts(text, innerLines);
     this.newline ??= records[0]!.endsWith("\r\n") ? "\r\n" : "\n";
     for (let k = 0; k < records.length; k++) records[k] = chomp(records[k]!);
-    const cells = parseCells(text, records, this.newline);
+    // PHP's escape only changes a reading where a backslash precedes a quote.
+    const cells =
+      this.dialect.escape && text.includes('\\"')
+        ? records.map(parsePhpRecord)
+        : parseCells(text, records, this.newline);
     const items: CsvItem[] = [];
     for (let k = 0; k < records.length; k++) {
       const recordBytes = ends[k]! - (k ? ends[k - 1]! : 0);
@@ -236,7 +243,7 @@ class PendingBytes {
 
   /** The whole records at the front, as one block; keeps the record the read cut. */
   takeWholeRecords(): CsvItem[] | undefined {
-    const { ends, innerLines } = scanRecordEnds(this.bytes, this.scanned, this.state);
+    const { ends, innerLines } = scanRecordEnds(this.bytes, this.scanned, this.state, this.decoder.dialect);
     let items: CsvItem[] | undefined;
     if (ends.length) {
       items = this.decoder.block(this.bytes, ends, innerLines);
@@ -289,11 +296,12 @@ const asBuffer = (read: Uint8Array): Buffer =>
 export async function* readCsvBatches(
   input: Readable,
   file: string,
-  encoding: "cp932" | "utf8",
+  format: CsvDialect | CsvDialect["encoding"],
   stats: ReadStats,
   start?: ReadStart,
 ): AsyncGenerator<CsvItem[]> {
-  const decoder = new RecordDecoder(file, encoding, stats, start);
+  const dialect = typeof format === "string" ? { encoding: format } : format;
+  const decoder = new RecordDecoder(file, dialect, stats, start);
   const pending = new PendingBytes(decoder, !start);
   for await (const read of input as AsyncIterable<Uint8Array>) {
     if (!pending.append(asBuffer(read))) continue;
@@ -313,10 +321,10 @@ export async function* readCsvBatches(
 export async function* readCsvRecords(
   input: Readable,
   file: string,
-  encoding: "cp932" | "utf8",
+  format: CsvDialect | CsvDialect["encoding"],
   stats: ReadStats,
 ): AsyncGenerator<CsvItem> {
-  for await (const batch of readCsvBatches(input, file, encoding, stats)) yield* batch;
+  for await (const batch of readCsvBatches(input, file, format, stats)) yield* batch;
 }
 
 function recordProblem(

@@ -3,6 +3,15 @@
 // Buffer.indexOf (memchr) visits only quotes and newlines, not every byte.
 // As in RFC 4180 and Papa Parse, a quote opens a field only at its start; inside one, `""` is a
 // literal quote. A stray quote mid-field is then text, not the start of a runaway quoted section.
+// With PHP's escape (EC-CUBE writes with fputcsv), a backslash inside a quoted field also makes
+// the next character literal, so `\"` does not close it (see input/php-csv.ts).
+
+/** How the bytes quote: RFC 4180, or PHP's fputcsv with its backslash escape. */
+export interface CsvDialect {
+  encoding: "cp932" | "utf8";
+  /** PHP's default escape character: inside quotes, the character after it is literal. */
+  escape?: "\\";
+}
 
 /** What the scan carries across calls when a record is cut by the end of what was read so far. */
 export interface ScanState {
@@ -25,6 +34,33 @@ export interface RecordEnds {
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const LF = 0x0a;
+const BACKSLASH = 0x5c;
+
+/** CP932 lead bytes: the byte after one is its trail, which may be 0x5C (表, ソ, 十…) or even 0x40–0x7E. */
+const isCp932Lead = (b: number) => (b >= 0x81 && b <= 0x9f) || (b >= 0xe0 && b <= 0xfc);
+
+/**
+ * Whether the quote at `q` (inside a quoted field) is escaped by a backslash character. Only
+ * asked when the byte before it is 0x5C, which in CP932 may be a kanji's trail byte: the walk
+ * starts after the nearest byte below 0x40 (never a trail byte, so a character boundary) and
+ * steps character by character. A run of backslashes escapes in pairs, as PHP reads them.
+ */
+function escapedQuote(src: Buffer, q: number, cp932: boolean): boolean {
+  let i = q - 1;
+  while (i > 0 && src[i - 1]! >= 0x40) i--;
+  let escaped = false;
+  while (i < q) {
+    const b = src[i]!;
+    if (cp932 && isCp932Lead(b)) {
+      i += 2;
+      escaped = false;
+    } else {
+      escaped = b === BACKSLASH ? !escaped : false;
+      i++;
+    }
+  }
+  return i === q && escaped;
+}
 
 export const newScanState = (): ScanState => ({
   inQuotes: false,
@@ -34,7 +70,14 @@ export const newScanState = (): ScanState => ({
 });
 
 /** Scans `src[from..]`, where `from` is a record start or continues what the last call read. */
-export function scanRecordEnds(src: Buffer, from: number, state: ScanState): RecordEnds {
+export function scanRecordEnds(
+  src: Buffer,
+  from: number,
+  state: ScanState,
+  dialect?: CsvDialect,
+): RecordEnds {
+  const escapes = dialect?.escape !== undefined;
+  const cp932 = dialect?.encoding === "cp932";
   const out: RecordEnds = { ends: [], innerLines: [] };
   let q = src.indexOf(QUOTE, from);
   if (state.pendingQuote && from < src.length) {
@@ -46,6 +89,10 @@ export function scanRecordEnds(src: Buffer, from: number, state: ScanState): Rec
   const quotesBefore = (limit: number) => {
     while (q !== -1 && q < limit) {
       if (state.inQuotes) {
+        if (escapes && q > 0 && src[q - 1] === BACKSLASH && escapedQuote(src, q, cp932)) {
+          q = src.indexOf(QUOTE, q + 1);
+          continue;
+        }
         if (q + 1 === src.length) {
           state.pendingQuote = true;
           q = -1;

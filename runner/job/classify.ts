@@ -2,7 +2,7 @@
 import { ENTITIES, type Entity, type SourceAdapter } from "../core/records.ts";
 import { readCsvRecords } from "../input/csv-records.ts";
 import type { InputFile } from "../input/location.ts";
-import { newTally } from "../parse/chunk-source.ts";
+import { csvDialect, newTally } from "../parse/chunk-source.ts";
 
 export interface ClassifiedFile {
   file: InputFile;
@@ -14,7 +14,7 @@ async function readHeaders(adapter: SourceAdapter, file: InputFile): Promise<str
   const stream = await file.open();
   try {
     const stats = newTally(file.name, "customers").encoding;
-    for await (const item of readCsvRecords(stream, file.name, adapter.encoding, stats)) {
+    for await (const item of readCsvRecords(stream, file.name, csvDialect(adapter), stats)) {
       return item.kind === "header" ? item.headers : [];
     }
     return [];

@@ -32,8 +32,11 @@ export async function* stagedChunks(opts: ImportOptions, load: FileToLoad): Asyn
       limits,
       headers,
     };
-    // Parse threads compete with MySQL for the same cores: one per two lanes.
-    const ranges = await splitRanges(file, Math.max(1, Math.floor(opts.parallel / 2)));
+    // Parse threads compete with MySQL for the same cores: one per two lanes. A file with PHP's
+    // escape is not split: telling an escaped quote from a kanji's 0x5C trail byte needs the
+    // bytes back to the field's start, which a range boundary may cut off.
+    const threads = opts.adapter.escape ? 1 : Math.max(1, Math.floor(opts.parallel / 2));
+    const ranges = await splitRanges(file, threads);
     yield* stagedChunksInWorkers(
       ranges.map((range) => ({ ...job, range })),
       tally,

@@ -5,7 +5,13 @@ import { ChunkBuilder, type ChunkLimits, type RowGroup } from "../core/chunks.ts
 import { prepareChunk, type PreparedChunk } from "../core/prepare.ts";
 import { readerOf, type Entity, type EntityReader, type SourceAdapter } from "../core/records.ts";
 import { inShard, shardHash, type Shard } from "../core/shard.ts";
-import { readCsvBatches, type CsvItem, type ReadStart, type ReadStats } from "../input/csv-records.ts";
+import {
+  readCsvBatches,
+  type CsvDialect,
+  type CsvItem,
+  type ReadStart,
+  type ReadStats,
+} from "../input/csv-records.ts";
 import type { InputFile } from "../input/location.ts";
 import type { ByteRange } from "../input/split.ts";
 
@@ -39,6 +45,13 @@ export interface FileScan {
   range?: ByteRange;
   /** The file's headers, needed when the range starts after them. */
   headers?: string[];
+}
+
+/** How the adapter's files quote and escape. */
+export function csvDialect(adapter: SourceAdapter): CsvDialect {
+  return adapter.escape
+    ? { encoding: adapter.encoding, escape: adapter.escape }
+    : { encoding: adapter.encoding };
 }
 
 export function newTally(file: string, entity: Entity): FileTally {
@@ -102,7 +115,7 @@ export async function* preparedChunks(scan: FileScan): AsyncGenerator<PreparedCh
     reading: for await (const batch of readCsvBatches(
       stream,
       file.name,
-      adapter.encoding,
+      csvDialect(adapter),
       tally.encoding,
       start,
     )) {

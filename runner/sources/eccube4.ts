@@ -12,6 +12,8 @@ export const eccube4: SourceAdapter = {
   system: "eccube4",
   // SJIS-win as PHP's mb_convert_encoding names it; no BOM.
   encoding: "cp932",
+  // CsvExportService::fputcsv keeps PHP's default escape: `\"` inside a field is not doubled.
+  escape: "\\",
   readers: {
     customers: {
       identify: [["会員ID", "メールアドレス", "会員ステータス(ID)"]],
