@@ -107,7 +107,7 @@ export function helpMessage(problem?: string): SlackMessage {
     section(`*Test shops on demand*\n${USAGE}`),
     context("Idle environments are torn down on schedule; you get a DM first with how to keep yours."),
   ];
-  return message(problem ? `${problem}. ${USAGE}` : USAGE, blocks);
+  return message(problem ? `${escapeMrkdwn(problem)}. ${USAGE}` : USAGE, blocks);
 }
 
 const FRIENDLY: Record<ErrorCode, (detail: string) => string> = {

@@ -8,6 +8,7 @@ import {
   acceptedMessage,
   destroyedMessage,
   errorMessage,
+  escapeMrkdwn,
   extendedMessage,
   helpMessage,
   listMessage,
@@ -98,7 +99,7 @@ export function slackRouter(deps: SlackRouterDeps): express.Router {
         res.json(immediate);
         return;
       }
-      res.json(message(`:hourglass_flowing_sand: Working on \`/testshop ${text.trim()}\`…`));
+      res.json(message(`:hourglass_flowing_sand: Working on \`/testshop ${escapeMrkdwn(text.trim())}\`…`));
       // After the ack: the request is done, so failures are posted to Slack and logged, never thrown.
       void new CommandRun(deps, post, log, clock, cmd).run();
     },

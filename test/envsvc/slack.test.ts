@@ -235,6 +235,13 @@ describe("Block Kit results", () => {
     expect(responses.requests).toHaveLength(0);
   });
 
+  it("echoes the command without letting it mention the channel", async () => {
+    const res = await command("create <!channel>");
+    expect(res.json.text).toBe(":hourglass_flowing_sand: Working on `/testshop create &lt;!channel&gt;`…");
+    await responses.waitFor(1);
+    expect(responses.requests[0]!.body).not.toContain("<!channel>");
+  });
+
   it("shows the service's validation error in words", async () => {
     await command("create Sakura!");
     await responses.waitFor(1);
