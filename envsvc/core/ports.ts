@@ -80,7 +80,7 @@ export interface Registry {
   setEnvStatus(id: string, status: EnvStatus, at: Date): Promise<void>;
   setEnvReady(id: string, url: string, database: string | null): Promise<void>;
   setExpiry(id: string, expiresAt: Date): Promise<void>;
-  /** Moves lastActivityAt forward only (never back), clearing an idle warning older than it. */
+  /** Moves lastActivityAt forward only (never back); a warning older than it no longer counts. */
   recordActivity(id: string, at: Date): Promise<void>;
   setIdleWarned(id: string, at: Date): Promise<void>;
 

@@ -1,0 +1,159 @@
+import { randomBytes } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { EnvError, type Actor } from "../../envsvc/core/model.ts";
+import { EnvService } from "../../envsvc/core/service.ts";
+import { MysqlRegistry } from "../../envsvc/ports/registry.ts";
+import { freshDatabase, type TestDatabase } from "../support/db.ts";
+import { eventually, GatedStacks, passiveTarget } from "./support/gated-stacks.ts";
+import { ManualClock, RecordingNotifier } from "./support.ts";
+
+const admin: Actor = { userId: "admin", name: "admin", role: "admin", via: "api" };
+const alice: Actor = { userId: "alice", name: "alice", role: "member", via: "api" };
+const bob: Actor = { userId: "bob", name: "bob", role: "member", via: "slack" };
+const silent = { info() {}, warn() {}, error() {} };
+
+describe("service rules (real registry, gated stacks)", () => {
+  let db: TestDatabase;
+  let registry: MysqlRegistry;
+  let stacks: GatedStacks;
+  let service: EnvService;
+
+  beforeEach(async () => {
+    db = await freshDatabase("envsvc_rules");
+    registry = await MysqlRegistry.open(db.url);
+    stacks = new GatedStacks();
+    service = new EnvService({
+      registry,
+      stacks,
+      targets: { local: passiveTarget },
+      defaultTarget: "local",
+      notifier: new RecordingNotifier(),
+      clock: new ManualClock(),
+      log: silent,
+      policy: { idleHours: 4, warnMinutes: 30, maxLifetimeHours: 72, defaultTtlHours: 24 },
+      operationCap: 2,
+      perUserQuota: 2,
+      random: (n) => randomBytes(n),
+    });
+  });
+  afterEach(async () => {
+    await stacks.drainAll(() => service.settled());
+    await registry.close();
+    await db.drop();
+  });
+
+  it("runs at most two operations at once, the rest in arrival order", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await service.create(admin, { shop: `shop${i}` })).env.id);
+    await eventually(() => stacks.running === 2);
+    const queued = await Promise.all(ids.map(async (id) => (await registry.activeOperation(id))!.status));
+    expect(queued.filter((s) => s === "running")).toHaveLength(2);
+    expect(queued.filter((s) => s === "queued")).toHaveLength(3);
+    for (let i = 0; i < 5; i++) {
+      await eventually(() => stacks.pending.length > 0);
+      await stacks.release();
+    }
+    await service.settled();
+    expect(stacks.maxRunning).toBe(2);
+    expect(stacks.started).toEqual(ids.map((id, i) => `up testshop-shop${i}-${id}`));
+    for (const id of ids) expect((await service.get(id)).status).toBe("ready");
+  });
+
+  it("allows one operation per env: a second destroy while one runs is a conflict", async () => {
+    const { env, operation } = await service.create(admin, { shop: "sakura" });
+    await eventually(() => stacks.pending.length === 1);
+    await expect(service.destroy(admin, env.id)).rejects.toMatchObject({ code: "conflict" });
+    await stacks.release();
+    await service.settled();
+    expect((await service.operation(operation.id)).status).toBe("succeeded");
+    const first = service.destroy(admin, env.id);
+    const second = service.destroy(admin, env.id);
+    const results = await Promise.allSettled([first, second]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const rejected = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(rejected.reason).toBeInstanceOf(EnvError);
+    expect((rejected.reason as EnvError).code).toBe("conflict");
+    await eventually(() => stacks.pending.length === 1);
+    await stacks.release();
+    await service.settled();
+    expect((await service.get(env.id)).status).toBe("destroyed");
+  });
+
+  it("lets members destroy and extend only their own envs; admins any", async () => {
+    const { env } = await service.create(alice, { shop: "sakura" });
+    await stacks.release();
+    await service.settled();
+    await expect(service.destroy(bob, env.id)).rejects.toMatchObject({ code: "forbidden" });
+    await expect(service.extend(bob, env.id, 1)).rejects.toMatchObject({ code: "forbidden" });
+    expect((await service.get(env.id)).status).toBe("ready");
+    await service.destroy(admin, env.id);
+    await stacks.release();
+    await service.settled();
+    expect((await service.get(env.id)).status).toBe("destroyed");
+  });
+
+  it("enforces the per-user quota on live envs", async () => {
+    await service.create(alice, { shop: "a1" });
+    await service.create(alice, { shop: "a2" });
+    await expect(service.create(alice, { shop: "a3" })).rejects.toMatchObject({ code: "quota_exceeded" });
+    await expect(service.create(bob, { shop: "b1" })).resolves.toBeDefined();
+    expect((await service.list()).filter((e) => e.owner === "alice")).toHaveLength(2);
+  });
+
+  it("replays a create with the same Idempotency-Key and refuses it for another request", async () => {
+    const first = await service.create(alice, { shop: "sakura", ttlHours: 3 }, "key-1");
+    const again = await service.create(alice, { shop: "sakura", ttlHours: 3 }, "key-1");
+    expect(again.env.id).toBe(first.env.id);
+    expect(again.operation.id).toBe(first.operation.id);
+    await expect(service.create(alice, { shop: "momiji" }, "key-1")).rejects.toMatchObject({
+      code: "conflict",
+    });
+    // Keys are per user: bob's key-1 is another request.
+    const bobs = await service.create(bob, { shop: "sakura", ttlHours: 3 }, "key-1");
+    expect(bobs.env.id).not.toBe(first.env.id);
+    expect(await service.list()).toHaveLength(2);
+  });
+
+  it("rolls a failed create back and records the error without a stack trace", async () => {
+    const { env, operation } = await service.create(admin, { shop: "sakura" });
+    await eventually(() => stacks.pending.length === 1);
+    await stacks.release(
+      undefined,
+      new Error("pulumi up failed: boom\n    at Object.<anonymous> (x.ts:1:1)"),
+    );
+    await eventually(() => stacks.pending.length === 1);
+    expect(stacks.pending[0]!.kind).toBe("destroy");
+    await stacks.release();
+    await service.settled();
+    const op = await service.operation(operation.id);
+    expect(op.status).toBe("failed");
+    expect(op.error).toEqual({ code: "internal", message: "pulumi up failed: boom" });
+    expect(op.events.some((e) => e.includes("rolling back"))).toBe(true);
+    expect((await service.get(env.id)).status).toBe("failed");
+    expect(await stacks.list()).toHaveLength(0);
+  });
+
+  it("drains on SIGTERM: running operations finish, queued ones stay recorded and resume on recover", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await service.create(admin, { shop: `shop${i}` })).env.id);
+    await eventually(() => stacks.running === 2);
+    const drained = service.drain();
+    await expect(service.create(admin, { shop: "late" })).rejects.toMatchObject({ code: "unavailable" });
+    await stacks.release();
+    await stacks.release();
+    await drained;
+    const third = await registry.activeOperation(ids[2]!);
+    expect(third?.status).toBe("queued");
+    expect((await service.get(ids[0]!)).status).toBe("ready");
+
+    // The next process picks the queued one up.
+    const next = new EnvService({
+      ...(service as unknown as { o: ConstructorParameters<typeof EnvService>[0] }).o,
+    });
+    expect(await next.recover()).toBe(1);
+    await eventually(() => stacks.pending.length === 1);
+    await stacks.release();
+    await next.settled();
+    expect((await next.get(ids[2]!)).status).toBe("ready");
+  });
+});
