@@ -287,7 +287,8 @@ export class EnvService implements EnvServiceApi {
   // --- operations --------------------------------------------------------------------------------
 
   private start(opId: string): void {
-    const run = this.execute(opId).finally(() => this.running.delete(opId));
+    // The queue is entered here, synchronously, so operations get their slots in request order.
+    const run = this.execute(opId, this.queue.run.bind(this.queue)).finally(() => this.running.delete(opId));
     this.running.set(opId, run);
   }
 
@@ -296,26 +297,32 @@ export class EnvService implements EnvServiceApi {
     while (this.running.size) await Promise.allSettled([...this.running.values()]);
   }
 
-  private async execute(opId: string): Promise<void> {
-    const op = await this.operation(opId);
-    const env = await this.record(op.envId);
-    const events = this.eventsOf(opId);
+  private async execute(opId: string, inSlot: <T>(work: () => Promise<T>) => Promise<T>): Promise<void> {
+    let envId = "?";
+    let kind = "?";
     try {
-      await this.queue.run(async () => {
+      await inSlot(async () => {
+        const op = await this.operation(opId);
+        const env = await this.record(op.envId);
+        envId = env.id;
+        kind = op.kind;
+        const events = this.eventsOf(opId);
         await this.o.registry.setOperationStatus(opId, "running", this.o.clock.now());
         if (op.kind === "create") await this.runCreate(env, events);
         else await this.runDestroy(env, events);
       });
       await this.o.registry.setOperationStatus(opId, "succeeded", this.o.clock.now());
-      this.o.log.info({ op: opId, env: env.id, kind: op.kind }, "operation succeeded");
+      this.o.log.info({ op: opId, env: envId, kind }, "operation succeeded");
     } catch (err) {
       if (err instanceof QueueClosedError) {
-        this.o.log.info({ op: opId, env: env.id }, "operation left queued for the next start");
+        this.o.log.info({ op: opId }, "operation left queued for the next start");
         return;
       }
       const error = { code: err instanceof EnvError ? err.code : "internal", message: publicMessage(err) };
-      this.o.log.error({ op: opId, env: env.id, kind: op.kind, error }, "operation failed");
+      this.o.log.error({ op: opId, env: envId, kind, error }, "operation failed");
       await this.o.registry.setOperationStatus(opId, "failed", this.o.clock.now(), error);
+      // A failed destroy (or recovery) leaves the env for the backstop sweep, which retries failed envs' stacks.
+      if (envId !== "?") await this.o.registry.setEnvStatus(envId, "failed", this.o.clock.now());
     }
   }
 
@@ -387,18 +394,13 @@ export class EnvService implements EnvServiceApi {
       const events = this.eventsOf(op.id);
       events.event(`resuming ${op.kind} after a restart`);
       this.o.log.warn({ op: op.id, env: env.id, kind: op.kind }, "resuming an operation of a previous run");
-      const run = this.queue
-        .run(() => this.o.stacks.recover(stackNameOf(env), events))
-        .then(
-          () => this.execute(op.id),
-          async (err) => {
-            if (err instanceof QueueClosedError) return;
-            const error = { code: "internal", message: `recovery failed: ${publicMessage(err)}` };
-            await this.o.registry.setOperationStatus(op.id, "failed", this.o.clock.now(), error);
-            await this.o.registry.setEnvStatus(env.id, "failed", this.o.clock.now());
-          },
-        )
-        .finally(() => this.running.delete(op.id));
+      // Recovery and the resumed operation share one slot: nothing else touches the stack between.
+      const run = this.execute(op.id, (work) =>
+        this.queue.run(async () => {
+          await this.o.stacks.recover(stackNameOf(env), events);
+          return work();
+        }),
+      ).finally(() => this.running.delete(op.id));
       this.running.set(op.id, run);
     }
     return unfinished.length;
