@@ -205,7 +205,8 @@ export class PulumiStacks implements StackDriver {
           throw new Error(
             `stack ${stackName} is locked by ${lock.hostname}; not removing another host's lock`,
           );
-        await rm(file, { force: true });
+        // The file backend (gocloud fileblob) keeps each blob's metadata in a `.attrs` sidecar.
+        await Promise.all([rm(file, { force: true }), rm(`${file}.attrs`, { force: true })]);
         events.event(`removed the stale lock of ${stackName} (its owner, pid ${lock.pid ?? "?"}, is gone)`);
       }
       if (!waiting) return;
