@@ -11,14 +11,14 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY lib ./lib
 COPY runner ./runner
 COPY submit ./submit
 COPY infra ./infra
 COPY stacks ./stacks
-RUN npx tsc -p tsconfig.json --noEmit false --rewriteRelativeImportExtensions --rootDir . --outDir dist \
+RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE}

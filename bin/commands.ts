@@ -13,4 +13,6 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   status: () => import("../submit/cli.ts"),
   cancel: () => import("../submit/cli.ts"),
   verify: () => import("../submit/verify-cli.ts"),
+  split: () => import("../submit/split-cli.ts"),
+  "shard-import": () => import("../submit/split-cli.ts"),
 };

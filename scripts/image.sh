@@ -25,9 +25,8 @@ build_base() {
 build_app() { # compiled JS + production dependencies, as the Dockerfile's build stage makes them
   local app="$out/app"
   rm -rf "$app" && mkdir -p "$app"
-  (cd "$IKOU_ROOT" && npx tsc -p tsconfig.json --noEmit false --rewriteRelativeImportExtensions \
-    --rootDir . --outDir "$app/dist") >&2
-  rm -rf "$app/dist/test" "$app/dist/scripts" "$app/dist/envsvc"
+  (cd "$IKOU_ROOT" && npm run --silent build) >&2
+  cp -a "$IKOU_ROOT/dist" "$app/dist"
   cp "$IKOU_ROOT/package.json" "$IKOU_ROOT/package-lock.json" "$app/"
   cp -a "$(readlink -f "$IKOU_ROOT/node_modules")" "$app/node_modules"
   (cd "$app" && npm prune --omit=dev --no-audit --no-fund --ignore-scripts >/dev/null 2>&1)

@@ -12,7 +12,7 @@ import {
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { UsageError } from "../lib/errors.ts";
-import type { DefinitionInfo, RunPlan, RunStage } from "./plan.ts";
+import type { DefinedStage, DefinitionInfo, RunPlan, RunStage } from "./plan.ts";
 import { CANCEL_REASON } from "./run-view.ts";
 
 /** The SDK clients of one region; AWS_ENDPOINT_URL points all of them at moto in tests. */
@@ -59,12 +59,12 @@ function definitionInfo(def: JobDefinition): DefinitionInfo {
 /** The job definitions the stack names, as Batch holds them; one that is gone is an error now, not at submit. */
 export async function describeDefinitions(
   batch: BatchClient,
-  arns: Record<RunStage, string>,
-): Promise<Record<RunStage, DefinitionInfo>> {
+  arns: Record<DefinedStage, string>,
+): Promise<Record<DefinedStage, DefinitionInfo>> {
   const res = await batch.send(new DescribeJobDefinitionsCommand({ jobDefinitions: Object.values(arns) }));
   const found = new Map((res.jobDefinitions ?? []).map((d) => [d.jobDefinitionArn, d]));
-  const out = {} as Record<RunStage, DefinitionInfo>;
-  for (const [stage, arn] of Object.entries(arns) as [RunStage, string][]) {
+  const out = {} as Record<DefinedStage, DefinitionInfo>;
+  for (const [stage, arn] of Object.entries(arns) as [DefinedStage, string][]) {
     const def = found.get(arn);
     if (!def || def.status === "INACTIVE")
       throw new UsageError(`stack output jobDefinitionArns.${stage}: ${arn} is not an active job definition`);
@@ -79,13 +79,16 @@ export interface SubmittedJob {
   arraySize?: number;
 }
 
+/** The jobs of one run; split only when the run has that stage. */
+export type RunJobIds = Record<"import" | "verify", SubmittedJob> & { split?: SubmittedJob };
+
 export async function submitPlan(
   batch: BatchClient,
   plan: RunPlan,
   jobQueue: string,
   tags: Record<string, string>,
-): Promise<Record<RunStage, SubmittedJob>> {
-  const out = {} as Record<RunStage, SubmittedJob>;
+): Promise<RunJobIds> {
+  const out: Partial<Record<RunStage, SubmittedJob>> = {};
   for (const stage of plan.stages) {
     const res = await batch.send(
       new SubmitJobCommand({
@@ -93,8 +96,9 @@ export async function submitPlan(
         jobQueue,
         jobDefinition: stage.jobDefinition,
         ...(stage.arraySize ? { arrayProperties: { size: stage.arraySize } } : {}),
-        ...(stage.dependsOn ? { dependsOn: [{ jobId: out[stage.dependsOn].jobId }] } : {}),
+        ...(stage.dependsOn ? { dependsOn: [{ jobId: out[stage.dependsOn]!.jobId }] } : {}),
         containerOverrides: {
+          ...(stage.command ? { command: stage.command } : {}),
           environment: stage.environment,
           ...(stage.resourceRequirements ? { resourceRequirements: stage.resourceRequirements } : {}),
         },
@@ -110,7 +114,7 @@ export async function submitPlan(
       ...(stage.arraySize ? { arraySize: stage.arraySize } : {}),
     };
   }
-  return out;
+  return out as RunJobIds;
 }
 
 /** DescribeJobs takes at most 100 ids per call. */
@@ -128,12 +132,13 @@ export const childIds = (job: SubmittedJob): string[] =>
   job.arraySize ? Array.from({ length: job.arraySize }, (_, i) => `${job.jobId}:${i}`) : [];
 
 /** Terminates every job of the run that has not finished; jobs not yet started are cancelled by it. */
-export async function cancelJobs(
-  batch: BatchClient,
-  jobs: Record<RunStage, SubmittedJob>,
-  run: string,
-): Promise<string[]> {
-  const ids = [jobs.verify.jobId, jobs.import.jobId, ...childIds(jobs.import)];
+export async function cancelJobs(batch: BatchClient, jobs: RunJobIds, run: string): Promise<string[]> {
+  const ids = [
+    jobs.verify.jobId,
+    jobs.import.jobId,
+    ...childIds(jobs.import),
+    ...(jobs.split ? [jobs.split.jobId] : []),
+  ];
   const details = await describeJobs(batch, ids);
   const open = details.filter((d) => d.status !== "SUCCEEDED" && d.status !== "FAILED").map((d) => d.jobId!);
   // A job Batch no longer lists (expired after 7 days) is finished too.

@@ -18,16 +18,18 @@ import { costLine } from "./cost.ts";
 import { followRun, type FollowResult, type RunRecord } from "./follow.ts";
 import { cancelLocalRun, localRunStatus, runLocal } from "./local.ts";
 import { outputsFromFile, outputsFromStack, type StackOutputs } from "./outputs.ts";
-import { definitionWarnings, planRun, RUN_STAGES } from "./plan.ts";
+import { DEFINED_STAGES, definitionWarnings, planRun } from "./plan.ts";
 import { hashExport, listExports, runIdOf, uploadExports } from "./upload.ts";
 
 const USAGE = `usage:
   ikou submit --stack <shop> | --outputs <file.json>  --input <dir> [--shards N] [--vcpu X --memory MiB]
-              [--timeout <minutes per child>] [--detach] [--poll <seconds>]
+              [--timeout <minutes per child>] [--detach] [--poll <seconds>] [--no-split]
   ikou submit --local --input <dir> --source S --db mysql://… [--shards N] [--out dir] [--attempts N]
               [--parallel N] [--chunk N] (passed to each child's ikou import)
   ikou status <run> --stack <shop> | --outputs <file.json> | --local [--out dir]
   ikou cancel <run> --stack <shop> | --outputs <file.json> | --local [--out dir]
+With 2 or more shards a split stage first cuts the exports into one set of files per shard;
+--no-split lets every child filter the whole input instead (README: the figures).
 The stack's outputs come from its backend ($PULUMI_BACKEND_URL or --backend, passphrase in
 $PULUMI_CONFIG_PASSPHRASE) unless --outputs names a JSON file of them.`;
 
@@ -49,6 +51,7 @@ const OPTIONS = {
   attempts: { type: "string" },
   parallel: { type: "string" },
   chunk: { type: "string" },
+  "no-split": { type: "boolean", default: false },
 } as const;
 
 type Flags = ReturnType<typeof parse>["values"];
@@ -137,10 +140,11 @@ async function submitBatch(values: Flags): Promise<number> {
     import: outputs.jobDefinitionArns.import,
     verify: outputs.jobDefinitionArns.verify,
   });
-  for (const stage of RUN_STAGES)
+  for (const stage of DEFINED_STAGES)
     for (const w of definitionWarnings(stage, defs[stage])) say(`warning: ${w}`);
   const flags = {
     shards,
+    split: !values["no-split"],
     ...(vcpu ? { vcpu } : {}),
     ...(memoryMiB ? { memoryMiB } : {}),
     ...(timeoutMinutes ? { timeoutMinutes } : {}),
@@ -173,10 +177,9 @@ async function submitBatch(values: Flags): Promise<number> {
     shards,
     inputs: exports.map((e) => ({ name: e.name, size: e.size, sha256: e.sha256 })),
     jobs,
-    sizes: {
-      import: { vcpu: plan.stages[0]!.vcpu, memoryMiB: plan.stages[0]!.memoryMiB },
-      verify: { vcpu: plan.stages[1]!.vcpu, memoryMiB: plan.stages[1]!.memoryMiB },
-    },
+    sizes: Object.fromEntries(
+      plan.stages.map((s) => [s.stage, { vcpu: s.vcpu, memoryMiB: s.memoryMiB }]),
+    ) as RunRecord["sizes"],
     reportFile: `${reports}report.json`,
     summaryFile: `${reports}summary.txt`,
   };
@@ -278,6 +281,7 @@ async function submitLocal(values: Flags): Promise<number> {
     timeoutMinutes: positiveInt("timeout", values.timeout),
     parallel: positiveInt("parallel", values.parallel),
     chunk: positiveInt("chunk", values.chunk),
+    split: !values["no-split"],
     outDir: values.out ?? "out/runs",
     say,
   });

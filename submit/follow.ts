@@ -3,7 +3,7 @@
 // what failed and bills what ran.
 import { GetLogEventsCommand, type CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { JobDetail } from "@aws-sdk/client-batch";
-import { childIds, describeJobs, type AwsClients, type SubmittedJob } from "./batch.ts";
+import { childIds, describeJobs, type AwsClients, type RunJobIds } from "./batch.ts";
 import { runCost, runSeconds, type RunCost } from "./cost.ts";
 import type { RunStage } from "./plan.ts";
 import { runView, viewLine, type RunView } from "./run-view.ts";
@@ -20,7 +20,7 @@ export interface RunRecord {
   bucketPrefix: string;
   shards: number;
   inputs: { name: string; size: number; sha256: string }[];
-  jobs: Record<RunStage, SubmittedJob>;
+  jobs: RunJobIds;
   sizes: Record<RunStage, { vcpu: number; memoryMiB: number }>;
   /** The verify stage's JSON report and human summary. */
   reportFile: string;
@@ -92,13 +92,18 @@ async function rowsPerSec(
 
 async function snapshot(clients: AwsClients, record: RunRecord) {
   const [parents, children] = await Promise.all([
-    describeJobs(clients.batch, [record.jobs.import.jobId, record.jobs.verify.jobId]),
+    describeJobs(clients.batch, [
+      record.jobs.import.jobId,
+      record.jobs.verify.jobId,
+      ...(record.jobs.split ? [record.jobs.split.jobId] : []),
+    ]),
     describeJobs(clients.batch, childIds(record.jobs.import)),
   ]);
   const byId = new Map(parents.map((j) => [j.jobId, j]));
   return {
     import: byId.get(record.jobs.import.jobId),
     verify: byId.get(record.jobs.verify.jobId),
+    ...(record.jobs.split ? { split: byId.get(record.jobs.split.jobId) } : {}),
     children,
   };
 }
@@ -141,7 +146,12 @@ async function finish(
     tails.push({ label, lines: lines ?? ["(no log stream: the container never started)"] });
   }
   const usage = ran.map((job) => {
-    const stage: RunStage = job.jobId === record.jobs.verify.jobId ? "verify" : "import";
+    const stage: RunStage =
+      job.jobId === record.jobs.verify.jobId
+        ? "verify"
+        : job.jobId === record.jobs.split?.jobId
+          ? "split"
+          : "import";
     return { ...record.sizes[stage], seconds: runSeconds(job) };
   });
   return { view, cost: runCost(record.region, usage), tails };

@@ -24,6 +24,8 @@ export interface LocalRunOptions {
   timeoutMinutes?: number;
   parallel?: number;
   chunk?: number;
+  /** Run the split stage first (for 2 or more shards), as on Batch. */
+  split?: boolean;
   outDir: string;
   say: (line: string) => void;
   pollMs?: number;
@@ -44,6 +46,7 @@ export interface LocalRunRecord {
   source: string;
   shards: number;
   status: "running" | "succeeded" | "failed" | "cancelled";
+  split?: { exitCode: number | null; seconds: number };
   children: ChildRecord[];
   verify?: { exitCode: number | null };
   reportFile: string;
@@ -169,10 +172,11 @@ class LocalRun {
 
   async child(c: ChildRecord): Promise<void> {
     const out = path.join(this.runDir, "reports", shardReportName(this.system, c.index, this.opts.shards));
+    const input = this.record.split ? path.join(this.runDir, "shards", String(c.index)) : this.record.input;
     const args = [
       "import",
       "--input",
-      this.record.input,
+      input,
       "--out",
       out,
       ...(this.opts.parallel ? ["--parallel", String(this.opts.parallel)] : []),
@@ -236,6 +240,22 @@ class LocalRun {
       )}${retried ? ` · ${retried} retried` : ""}${this.rates.size ? ` · ${rate.toLocaleString("en-US")} rows/s` : ""}`;
   }
 
+  /** The split stage: one pass cutting the exports into runDir/shards/<i>/. */
+  async split(): Promise<boolean> {
+    const started = Date.now();
+    const args = ["split", "--source", this.opts.source, "--input", this.record.input];
+    args.push("--out", path.join(this.runDir, "shards"), "--shards", String(this.opts.shards));
+    const exit = await this.spawnJob(
+      args,
+      this.env(0),
+      path.join(this.runDir, "logs", "split.log"),
+      () => undefined,
+    );
+    this.record.split = { exitCode: exit.exitCode, seconds: (Date.now() - started) / 1000 };
+    await this.save();
+    return exit.exitCode === 0;
+  }
+
   async verify(): Promise<number | null> {
     const args = [
       "verify",
@@ -284,6 +304,19 @@ export async function runLocal(
     last = line;
   }, opts.pollMs ?? 5000);
   try {
+    if (opts.split && opts.shards > 1) {
+      const ok = await job.split();
+      opts.say(
+        `split ${ok ? "done" : `failed (exit ${job.record.split!.exitCode})`} in ${job.record.split!.seconds.toFixed(1)} s`,
+      );
+      if (!ok) {
+        const log = await readFile(path.join(runDir, "logs", "split.log"), "utf8").catch(() => "");
+        for (const l of log.trimEnd().split("\n").slice(-20)) opts.say(`  ${l}`);
+        job.record.status = "failed";
+        await job.save();
+        return { ok: false, interrupted: job.record.split!.exitCode === 143, run };
+      }
+    }
     await Promise.all(job.record.children.map((c) => job.child(c)));
     clearInterval(ticker);
     opts.say(job.line());

@@ -8,8 +8,12 @@ import { JOB_ENV, jobRuntimeEnv } from "../lib/job-contract.ts";
 /** AWS Batch accepts array sizes 2..10,000; one shard is a plain job. */
 export const MAX_SHARDS = 10_000;
 
-export const RUN_STAGES = ["import", "verify"] as const;
+/** The stages a run may have; `split` only when it cuts the exports for 2 or more shards. */
+export const RUN_STAGES = ["split", "import", "verify"] as const;
 export type RunStage = (typeof RUN_STAGES)[number];
+/** The stages whose job definitions the stack must output; split runs on the import definition. */
+export const DEFINED_STAGES = ["import", "verify"] as const;
+export type DefinedStage = (typeof DEFINED_STAGES)[number];
 
 /** What a job definition gives a stage unless the submit overrides it. */
 export interface DefinitionInfo {
@@ -27,6 +31,8 @@ export interface SubmitFlags {
   vcpu?: number;
   memoryMiB?: number;
   timeoutMinutes?: number;
+  /** Cut the exports into one set of files per shard first (README: why, with the figures). */
+  split?: boolean;
 }
 
 export interface StagePlan {
@@ -36,6 +42,8 @@ export interface StagePlan {
   /** Set for an import of 2 or more shards: the children get AWS_BATCH_JOB_ARRAY_INDEX. */
   arraySize?: number;
   dependsOn?: RunStage;
+  /** Overrides the job definition's command (`ikou <stage>`). */
+  command?: string[];
   environment: { name: string; value: string }[];
   vcpu: number;
   memoryMiB: number;
@@ -71,7 +79,7 @@ export function planRun(
   run: string,
   label: string,
   flags: SubmitFlags,
-  defs: Record<RunStage, DefinitionInfo>,
+  defs: Record<DefinedStage, DefinitionInfo>,
 ): RunPlan {
   const { shards } = flags;
   if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS)
@@ -87,11 +95,26 @@ export function planRun(
       ? Object.entries(jobRuntimeEnv(size.memoryMiB)).map(([name, value]) => ({ name, value }))
       : []),
   ];
+  const split = Boolean(flags.split) && shards > 1;
+  // The split job does the import job's I/O (read the exports, write to the shop's prefix), so it
+  // runs on the import definition (same image, role and size) with its own command.
+  const splitStage: StagePlan = {
+    stage: "split",
+    jobName: jobName(label, run, "split"),
+    jobDefinition: defs.import.arn,
+    command: ["ikou", "split"],
+    environment: [...runEnv, { name: JOB_ENV.shards, value: String(shards) }],
+    vcpu: defs.import.vcpu,
+    memoryMiB: defs.import.memoryMiB,
+    timeoutSeconds: defs.import.timeoutSeconds,
+    attempts: defs.import.attempts,
+  };
   const importStage: StagePlan = {
     stage: "import",
     jobName: jobName(label, run, "import"),
     jobDefinition: defs.import.arn,
     ...(shards > 1 ? { arraySize: shards } : {}),
+    ...(split ? { dependsOn: "split" as const, command: ["ikou", "shard-import"] } : {}),
     environment: importEnv,
     vcpu: size.vcpu,
     memoryMiB: size.memoryMiB,
@@ -117,11 +140,11 @@ export function planRun(
     timeoutSeconds: defs.verify.timeoutSeconds,
     attempts: defs.verify.attempts,
   };
-  return { run, shards, stages: [importStage, verifyStage] };
+  return { run, shards, stages: [...(split ? [splitStage] : []), importStage, verifyStage] };
 }
 
 /** Problems with a job definition that make a run fail late or cost more; said before submitting. */
-export function definitionWarnings(stage: RunStage, def: DefinitionInfo): string[] {
+export function definitionWarnings(stage: DefinedStage, def: DefinitionInfo): string[] {
   const out: string[] = [];
   if (!def.retriesSpot || def.attempts < 2)
     out.push(

@@ -70,6 +70,7 @@ function retryReasons(job: JobDetail, label: string): string[] {
 }
 
 export interface RunJobs {
+  split?: JobDetail | undefined;
   import: JobDetail | undefined;
   children: JobDetail[];
   verify: JobDetail | undefined;
@@ -80,6 +81,22 @@ export function runView(jobs: RunJobs): RunView {
   const reasons: string[] = [];
   const stages: StageView[] = [];
   const imp = jobs.import;
+  const split = jobs.split;
+  if (split) {
+    stages.push({
+      stage: "split",
+      status: split.status ?? "UNKNOWN",
+      retries: Math.max(0, (split.attempts?.length ?? 0) - 1),
+    });
+    reasons.push(...retryReasons(split, "split"));
+    if (split.status === "FAILED")
+      failures.push({
+        stage: "split",
+        jobId: split.jobId!,
+        reason: explainFailure(split),
+        ...(split.container?.logStreamName ? { logStreamName: split.container.logStreamName } : {}),
+      });
+  }
   if (jobs.children.length) {
     const children: Record<ChildState, number> = { pending: 0, running: 0, succeeded: 0, failed: 0 };
     let retries = 0;
@@ -114,7 +131,7 @@ export function runView(jobs: RunJobs): RunView {
       });
   }
   // An array parent whose children all failed is itself FAILED with no container of its own.
-  if (jobs.children.length && imp?.status === "FAILED" && !failures.length)
+  if (jobs.children.length && imp?.status === "FAILED" && !failures.some((f) => f.stage === "import"))
     failures.push({ stage: "import", jobId: imp.jobId!, reason: explainFailure(imp) });
   const ver = jobs.verify;
   stages.push({
@@ -132,7 +149,9 @@ export function runView(jobs: RunJobs): RunView {
   const done = TERMINAL.has(ver?.status ?? "") && TERMINAL.has(imp?.status ?? "");
   const view: RunView = { stages, done, failures, retryReasons: reasons };
   if (done) {
-    const cancelled = [imp, ver, ...jobs.children].some((j) => j?.statusReason?.includes(CANCEL_REASON));
+    const cancelled = [split, imp, ver, ...jobs.children].some((j) =>
+      j?.statusReason?.includes(CANCEL_REASON),
+    );
     view.outcome = cancelled
       ? "cancelled"
       : ver?.status === "SUCCEEDED" && !failures.length

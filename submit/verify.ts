@@ -8,7 +8,12 @@ import { WHOLE } from "../runner/core/shard.ts";
 import { listInputs, parseS3Url, s3Client, type InputFile } from "../runner/input/location.ts";
 import { newScanState, scanRecordEnds } from "../runner/input/record-scan.ts";
 import type { ImportReport } from "../runner/report/report.ts";
-import { targetChecksums } from "../runner/sink/reconcile.ts";
+import {
+  qualityFindings,
+  resolveLateRefs,
+  targetChecksums,
+  type QualityFinding,
+} from "../runner/sink/reconcile.ts";
 
 export interface VerifyOptions {
   /** The run's exports: a directory or s3://…/raw/<run>/. */
@@ -45,6 +50,8 @@ export interface VerifyReport {
   problems: string[];
   files: FileCheck[];
   tables: TableCheck[];
+  /** Data-quality findings over the whole target once every shard has loaded (unresolved references…). */
+  quality: QualityFinding[];
   totals: { read: number; loaded: number; rejected: number; skipped: number };
   /** Per shard: rows read, rows/s and elapsed seconds, for the cost and speed picture. */
   shardRuns: { shard: string; read: number; rowsPerSec: number; elapsedSec: number; peakRssMb: number }[];
@@ -80,6 +87,8 @@ function isBlank(buf: Buffer, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (buf[i] !== 0x0a && buf[i] !== 0x0d) return false;
   return true;
 }
+
+const baseName = (name: string) => name.split("/").pop()!;
 
 export function shardReportName(system: string, index: number, count: number): string {
   return `${system}-${index}of${count}`;
@@ -137,7 +146,8 @@ function fileChecks(reports: ImportReport[], records: Map<string, number>, probl
   for (const [file, count] of records) {
     const c = { file, records: count, read: 0, loaded: 0, rejected: 0, skipped: 0, match: false };
     for (const r of reports) {
-      const f = r.files.find((x) => x.file === file);
+      // A split run's shards read <run>.shards/<i>/<name>: the same file by its name.
+      const f = r.files.find((x) => baseName(x.file) === file);
       if (!f) continue;
       c.read += f.read;
       c.loaded += f.loaded;
@@ -181,12 +191,16 @@ export async function verifyRun(opts: VerifyOptions): Promise<VerifyReport> {
   const problems: string[] = [];
   const reports = await shardReports(opts, problems);
   const records = new Map<string, number>();
-  for (const file of await listInputs(opts.input)) records.set(file.name, await countRecords(file));
+  for (const file of await listInputs(opts.input)) records.set(baseName(file.name), await countRecords(file));
   const files = fileChecks(reports, records, problems);
   const conn = await connectMysql(opts.db);
   let target: Record<string, { sum: string; rows: number }>;
+  let quality: QualityFinding[];
   try {
+    // A shard that finished early could not resolve references to rows another shard loaded later.
+    await resolveLateRefs(conn, opts.system);
     target = await targetChecksums(conn, opts.system, WHOLE);
+    quality = await qualityFindings(conn, opts.system, WHOLE);
   } finally {
     await conn.end();
   }
@@ -206,6 +220,7 @@ export async function verifyRun(opts: VerifyOptions): Promise<VerifyReport> {
     problems,
     files,
     tables,
+    quality,
     totals,
     shardRuns: reports.map((r) => ({
       shard: r.shard,
@@ -231,6 +246,7 @@ export function verifySummary(r: VerifyReport): string {
       (t) =>
         `  ${t.table.padEnd(19)} ${String(t.target.rows).padStart(9)} rows  ${t.match ? "checksum ok" : "MISMATCH"}`,
     ),
+    ...r.quality.map((q) => `finding: ${q.kind} × ${q.count} (e.g. ${q.examples.slice(0, 3).join(", ")})`),
     ...r.problems.map((p) => `problem: ${p}`),
     `report: ${r.reportFile}`,
   ];

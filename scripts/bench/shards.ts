@@ -14,6 +14,7 @@ import { localJobEnv } from "../../lib/job-contract.ts";
 import { connectMysql, withDatabase } from "../../lib/mysql.ts";
 import { WHOLE } from "../../runner/core/shard.ts";
 import { targetChecksums } from "../../runner/sink/reconcile.ts";
+import type { LocalRunRecord } from "../../submit/local.ts";
 import type { VerifyReport } from "../../submit/verify.ts";
 import { generateEccube4 } from "../generate-eccube4.ts";
 import { startStandIns } from "../standins.ts";
@@ -67,8 +68,8 @@ async function checksums(url: string) {
 
 const ikou = ["--import", "tsx", "bin/ikou.ts"];
 
-async function shardedRun(db: string, input: string, shards: number) {
-  const runs = path.join(outDir, `runs-${shards}`);
+async function shardedRun(db: string, input: string, shards: number, split: boolean) {
+  const runs = path.join(outDir, `runs-${shards}${split ? "" : "-nosplit"}`);
   const { stdout } = await run(
     process.execPath,
     [
@@ -85,6 +86,7 @@ async function shardedRun(db: string, input: string, shards: number) {
       String(shards),
       "--out",
       runs,
+      ...(split ? [] : ["--no-split"]),
     ],
     { env: localJobEnv({ LOG_LEVEL: "warn" }), maxBuffer: 1 << 24 },
   );
@@ -92,12 +94,15 @@ async function shardedRun(db: string, input: string, shards: number) {
   const report = JSON.parse(
     await readFile(path.join(runs, runId, "reports", "report.json"), "utf8"),
   ) as VerifyReport;
-  const wall = Math.max(...report.shardRuns.map((s) => s.elapsedSec));
+  const record = JSON.parse(await readFile(path.join(runs, runId, "run.json"), "utf8")) as LocalRunRecord;
+  const splitSec = record.split?.seconds ?? 0;
+  // The split stage (process start included) plus the slowest child's own clock.
+  const wall = splitSec + Math.max(...report.shardRuns.map((s) => s.elapsedSec));
   const rowsPerSec = report.totals.read / wall;
   process.stdout.write(
-    `${shards} shard${shards > 1 ? "s" : ""}: ${report.totals.read} rows in ${wall.toFixed(2)} s = ${Math.round(rowsPerSec)} rows/s; verify ${report.ok ? "ok" : report.problems.join("; ")}; per child: ${report.shardRuns.map((s) => `${s.read} rows ${s.elapsedSec} s ${s.peakRssMb} MB`).join(", ")}\n`,
+    `${shards} shard${shards > 1 ? "s" : ""}${shards > 1 ? (split ? `, split ${splitSec.toFixed(1)} s +` : ", children filter") : ""}: ${report.totals.read} rows in ${wall.toFixed(2)} s = ${Math.round(rowsPerSec)} rows/s; verify ${report.ok ? "ok" : report.problems.join("; ")}; per child: ${report.shardRuns.map((s) => `${s.read} rows ${s.elapsedSec} s ${s.peakRssMb} MB`).join(", ")}\n`,
   );
-  return { rowsPerSec, ok: report.ok, checksums: await checksums(db) };
+  return { rowsPerSec, wall, splitSec, ok: report.ok, checksums: await checksums(db) };
 }
 
 /** One unsharded import of the 受注 file alone: CPU of the job (the child) and of mariadbd. */
@@ -162,14 +167,17 @@ try {
     0,
   );
   process.stdout.write(
-    `generated ${gen.rows.orders} order rows (+${gen.rows.customers} customers, ${gen.rows.products} products), ${(bytes / 1e6).toFixed(1)} MB; every child reads all of it\n`,
+    `generated ${gen.rows.orders} order rows (+${gen.rows.customers} customers, ${gen.rows.products} products), ${(bytes / 1e6).toFixed(1)} MB\n`,
   );
 
   const results = new Map<number, Awaited<ReturnType<typeof shardedRun>>>();
-  for (const n of counts)
-    results.set(n, await shardedRun(await database(base, `bench_shards_${n}`), input, n));
+  const noSplit = new Map<number, Awaited<ReturnType<typeof shardedRun>>>();
+  for (const n of counts) {
+    results.set(n, await shardedRun(await database(base, `bench_shards_${n}`), input, n, true));
+    if (n > 1) noSplit.set(n, await shardedRun(await database(base, `bench_nosplit_${n}`), input, n, false));
+  }
   const one = results.get(1) ?? results.get(counts[0]!)!;
-  const identical = [...results.values()].every(
+  const identical = [...results.values(), ...noSplit.values()].every(
     (r) => r.ok && JSON.stringify(r.checksums) === JSON.stringify(one.checksums),
   );
   const sharded = [...results].filter(([n]) => n > 1).map(([, r]) => r.rowsPerSec);
@@ -185,8 +193,15 @@ try {
   const result = {
     rows: gen.rows.orders,
     inputBytes: bytes,
-    bytesReadPerChild: bytes,
+    bytesReadPerChild: {
+      split: Object.fromEntries(counts.map((n) => [n, Math.round(bytes / n)])),
+      noSplit: bytes,
+    },
     rowsPerSec: Object.fromEntries([...results].map(([n, r]) => [n, Math.round(r.rowsPerSec)])),
+    splitSec: Object.fromEntries(
+      [...results].filter(([n]) => n > 1).map(([n, r]) => [n, Number(r.splitSec.toFixed(1))]),
+    ),
+    noSplitRowsPerSec: Object.fromEntries([...noSplit].map(([n, r]) => [n, Math.round(r.rowsPerSec)])),
     identical,
     scaling: Number(scaling.toFixed(3)),
     cpuMicrosPerRow: {

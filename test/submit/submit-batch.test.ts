@@ -66,7 +66,7 @@ describe("ikou submit on AWS Batch (moto)", () => {
     const runId = runIdOf(res.stdout)!;
     expect(res.stdout).toContain("uploaded  order.csv");
     expect(res.stdout).toMatch(
-      /import SUCCEEDED 0 pending · 0 running · 4 succeeded · 0 failed \| verify SUCCEEDED/,
+      /split SUCCEEDED \| import SUCCEEDED 0 pending · 0 running · 4 succeeded · 0 failed \| verify SUCCEEDED/,
     );
     expect(res.stdout).toMatch(
       /cost: [\d.]+ vCPU-h, [\d.]+ GB-h = \$[\d.]+ on Fargate Spot \(\$[\d.]+ on-demand\) in ap-northeast-1/,
@@ -98,13 +98,28 @@ describe("ikou submit on AWS Batch (moto)", () => {
           }),
         )
       ).Body!.transformToString(),
-    ) as { jobs: { import: { jobId: string; arraySize: number }; verify: { jobId: string } } };
+    ) as {
+      jobs: {
+        split: { jobId: string };
+        import: { jobId: string; arraySize: number };
+        verify: { jobId: string };
+      };
+    };
     expect(record.jobs.import.arraySize).toBe(4);
     const { jobs } = await c.batch.send(
-      new DescribeJobsCommand({ jobs: [record.jobs.import.jobId, record.jobs.verify.jobId] }),
+      new DescribeJobsCommand({
+        jobs: [record.jobs.split.jobId, record.jobs.import.jobId, record.jobs.verify.jobId],
+      }),
     );
     const imp = jobs!.find((j) => j.jobId === record.jobs.import.jobId)!;
     const ver = jobs!.find((j) => j.jobId === record.jobs.verify.jobId)!;
+    const split = jobs!.find((j) => j.jobId === record.jobs.split.jobId)!;
+    // split (on the import definition, its own command) → import array (each child imports its shard) → verify.
+    expect(split.jobDefinition).toBe(stack.outputs.jobDefinitionArns.import);
+    expect(split.container?.command).toEqual(["ikou", "split"]);
+    expect(split.arrayProperties).toBeUndefined();
+    expect(imp.dependsOn).toEqual([{ jobId: record.jobs.split.jobId }]);
+    expect(imp.container?.command).toEqual(["ikou", "shard-import"]);
     const env = (j: JobDetail) =>
       Object.fromEntries((j.container?.environment ?? []).map((e) => [e.name, e.value]));
     expect(imp.arrayProperties?.size).toBe(4);
@@ -121,6 +136,7 @@ describe("ikou submit on AWS Batch (moto)", () => {
     expect(ver.dependsOn).toEqual([{ jobId: record.jobs.import.jobId }]);
     expect(ver.jobDefinition).toBe(stack.outputs.jobDefinitionArns.verify);
     expect(env(ver)).toMatchObject({ IKOU_RUN: runId, IKOU_SHARDS: "4" });
+    expect(env(split)).toMatchObject({ IKOU_RUN: runId, IKOU_SHARDS: "4" });
     expect(ver.arrayProperties).toBeUndefined();
     // The job definition's Spot-only retry applies to the array's children (moto keeps it there).
     const defs = await c.batch.send(
@@ -212,7 +228,7 @@ describe("ikou submit when Batch fails the jobs (moto, MOTO_SIMPLE_BATCH_FAIL_AF
     const input = await exportsDir(dir);
     const env = { AWS_ENDPOINT_URL: endpoint };
     const sub = await runIkou(
-      ["submit", "--outputs", stack.outputsFile, "--input", input, "--shards", "2", "--detach"],
+      ["submit", "--outputs", stack.outputsFile, "--input", input, "--shards", "2", "--no-split", "--detach"],
       env,
     );
     expect(sub.code, sub.stderr).toBe(0);

@@ -54,7 +54,7 @@ describe("ikou submit --local", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("3 children in parallel → a target identical to one unsharded import, verified", async () => {
+  it("split + 3 children in parallel → a target identical to one unsharded import, verified", async () => {
     const db = await freshDatabase("sharded");
     dbs.push(db);
     const out = path.join(dir, "runs-a");
@@ -73,6 +73,7 @@ describe("ikou submit --local", () => {
       out,
     ]);
     expect(res.code, res.stderr + res.stdout).toBe(0);
+    expect(res.stdout).toMatch(/split done in [\d.]+ s/);
     expect(res.stdout).toContain("VERIFIED: eccube4 run over 3 shards");
     expect(await checksums(db.url)).toEqual(unsharded);
     const run = /run (r[0-9a-f]{12})/.exec(res.stdout)![1]!;
@@ -84,6 +85,30 @@ describe("ikou submit --local", () => {
     expect(report.ok).toBe(true);
     expect(report.shardRuns).toHaveLength(3);
     expect(report.files.every((f) => f.match)).toBe(true);
+  });
+
+  it("--no-split: 2 children each filtering the whole input → the same target", async () => {
+    const db = await freshDatabase("nosplit");
+    dbs.push(db);
+    const res = await runIkou([
+      "submit",
+      "--local",
+      "--input",
+      input,
+      "--source",
+      "eccube4",
+      "--db",
+      db.url,
+      "--shards",
+      "2",
+      "--no-split",
+      "--out",
+      path.join(dir, "runs-c"),
+    ]);
+    expect(res.code, res.stderr + res.stdout).toBe(0);
+    expect(res.stdout).not.toContain("split done");
+    expect(res.stdout).toContain("VERIFIED: eccube4 run over 2 shards");
+    expect(await checksums(db.url)).toEqual(unsharded);
   });
 
   it("a child killed with SIGKILL mid-import is re-run and the run ends with nothing lost", async () => {
