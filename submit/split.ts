@@ -12,7 +12,7 @@ import { shardHash } from "../runner/core/shard.ts";
 import { readCsvBatches } from "../runner/input/csv-records.ts";
 import { listInputs, parseS3Url, s3Client, type InputFile } from "../runner/input/location.ts";
 import { classify } from "../runner/job/classify.ts";
-import { newTally } from "../runner/parse/chunk-source.ts";
+import { csvDialect, newTally } from "../runner/parse/chunk-source.ts";
 
 export interface SplitManifest {
   shards: number;
@@ -169,7 +169,7 @@ async function splitFile(
       }
     }
   };
-  for await (const batch of readCsvBatches(rows, file.name, adapter.encoding, stats)) {
+  for await (const batch of readCsvBatches(rows, file.name, csvDialect(adapter), stats)) {
     for (const item of batch) {
       if (item.kind === "header") continue;
       await flushTo(item.row.offset);

@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { UsageError } from "../lib/errors.ts";
 import { databaseUrlFromEnv, JOB_ENV, shopArea } from "../lib/job-contract.ts";
 import { parseDatabaseUrl } from "../lib/mysql.ts";
+import { csvDialect } from "../runner/parse/chunk-source.ts";
 import { resolveSource } from "../runner/sources/index.ts";
 import { verifyRun, verifySummary } from "./verify.ts";
 
@@ -56,8 +57,15 @@ async function verifyCommand(args: string[]): Promise<number> {
     throw new UsageError(`--shards ${shardsText}: expected a positive integer`);
   if (!db) throw new UsageError("no database: pass --db or set MYSQL_URL");
   parseDatabaseUrl(db, values.db ? "--db" : "MYSQL_URL/IKOU_DB_*");
-  const { system } = await resolveSource(source);
-  const report = await verifyRun({ input, reports, shards, system, db });
+  const adapter = await resolveSource(source);
+  const report = await verifyRun({
+    input,
+    reports,
+    shards,
+    system: adapter.system,
+    dialect: csvDialect(adapter),
+    db,
+  });
   process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : verifySummary(report));
   return report.ok ? 0 : 1;
 }

@@ -6,7 +6,7 @@ import path from "node:path";
 import { connectMysql } from "../lib/mysql.ts";
 import { WHOLE } from "../runner/core/shard.ts";
 import { listInputs, parseS3Url, s3Client, type InputFile } from "../runner/input/location.ts";
-import { newScanState, scanRecordEnds } from "../runner/input/record-scan.ts";
+import { newScanState, scanRecordEnds, type CsvDialect } from "../runner/input/record-scan.ts";
 import type { ImportReport } from "../runner/report/report.ts";
 import {
   qualityFindings,
@@ -22,6 +22,8 @@ export interface VerifyOptions {
   reports: string;
   shards: number;
   system: string;
+  /** How the cart quotes (EC-CUBE: PHP's backslash escape), so records are counted as the runner reads them. */
+  dialect: CsvDialect;
   db: string;
 }
 
@@ -60,7 +62,7 @@ export interface VerifyReport {
 }
 
 /** Data records in a CSV file (header excluded, blank lines not counted), by the runner's own record scan. */
-export async function countRecords(file: InputFile): Promise<number> {
+export async function countRecords(file: InputFile, dialect: CsvDialect): Promise<number> {
   const stream = await file.open();
   const state = newScanState();
   let records = 0;
@@ -68,7 +70,7 @@ export async function countRecords(file: InputFile): Promise<number> {
   let blankSoFar = true;
   for await (const buf of stream as AsyncIterable<Buffer>) {
     let start = 0;
-    for (const end of scanRecordEnds(buf, 0, state).ends) {
+    for (const end of scanRecordEnds(buf, 0, state, dialect).ends) {
       const len = tail + end - start;
       const blank = blankSoFar && isBlank(buf, start, end);
       if (!(blank && len <= 2)) records++;
@@ -191,7 +193,8 @@ export async function verifyRun(opts: VerifyOptions): Promise<VerifyReport> {
   const problems: string[] = [];
   const reports = await shardReports(opts, problems);
   const records = new Map<string, number>();
-  for (const file of await listInputs(opts.input)) records.set(baseName(file.name), await countRecords(file));
+  for (const file of await listInputs(opts.input))
+    records.set(baseName(file.name), await countRecords(file, opts.dialect));
   const files = fileChecks(reports, records, problems);
   const conn = await connectMysql(opts.db);
   let target: Record<string, { sum: string; rows: number }>;

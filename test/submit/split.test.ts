@@ -10,7 +10,7 @@ import { inShard, shardHash } from "../../runner/core/shard.ts";
 import { readCsvRecords } from "../../runner/input/csv-records.ts";
 import { listInputs } from "../../runner/input/location.ts";
 import { classify } from "../../runner/job/classify.ts";
-import { newTally } from "../../runner/parse/chunk-source.ts";
+import { csvDialect, newTally } from "../../runner/parse/chunk-source.ts";
 import { resolveSource } from "../../runner/sources/index.ts";
 import { generateEccube4 } from "../../scripts/generate-eccube4.ts";
 import { localSink, splitExports } from "../../submit/split.ts";
@@ -53,7 +53,12 @@ describe("split", () => {
         const stats = newTally(file.name, entity).encoding;
         let rows = 0;
         const { Readable } = await import("node:stream");
-        for await (const item of readCsvRecords(Readable.from([part]), file.name, adapter.encoding, stats)) {
+        for await (const item of readCsvRecords(
+          Readable.from([part]),
+          file.name,
+          csvDialect(adapter),
+          stats,
+        )) {
           if (item.kind === "header" || item.problem?.malformed) continue;
           rows++;
           expect(
