@@ -142,7 +142,8 @@ async function importSettings(args: string[]) {
   values.input ??= fromEnv.input;
   const db = values.db ?? fromEnv.db;
   // Checked before anything is read, so a typo costs nothing.
-  if (db && !values["dry-run"]) parseDatabaseUrl(db, values.db ? "--db" : "MYSQL_URL/IKOU_DB_*");
+  if (values.db !== undefined) parseDatabaseUrl(values.db, "--db");
+  else if (db && !values["dry-run"]) parseDatabaseUrl(db, "MYSQL_URL/IKOU_DB_*");
   if (!values.source || !values.input) throw new UsageError("--source and --input are required");
   const shard = shardOf(values.shard);
   const adapter = await resolveSource(values.source);

@@ -75,6 +75,21 @@ export class Cells {
     return Number(v).toFixed(2);
   }
 
+  /** An exact decimal with at most `scale` fraction digits, as MySQL renders DECIMAL(·, scale). */
+  decimal(field: string, scale: number, opts: { min?: number } = {}): string | null {
+    const v = this.raw(field).replace(/^'/, "");
+    if (v === "") return null;
+    const m = /^(-?)(\d{1,12})(?:\.(\d+))?$/.exec(v);
+    if (!m) return this.fail(field, `not a number: ${JSON.stringify(v)}`);
+    const fraction = (m[3] ?? "").replace(/0+$/, "");
+    if (fraction.length > scale) return this.fail(field, `more than ${scale} decimals: ${JSON.stringify(v)}`);
+    if (opts.min !== undefined && Number(v) < opts.min)
+      return this.fail(field, `must be ≥ ${opts.min}, got ${v}`);
+    const whole = m[2]!.replace(/^0+(?=\d)/, "");
+    const sign = m[1] && /[1-9]/.test(whole + fraction) ? "-" : "";
+    return `${sign}${whole}.${fraction.padEnd(scale, "0")}`;
+  }
+
   int(field: string, opts: { required?: boolean; min?: number } = {}): number | null {
     const v = this.raw(field).replace(/^'/, "").replace(/\.0+$/, "");
     if (v === "") return opts.required ? this.fail(field, "required number is empty") : null;

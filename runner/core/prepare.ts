@@ -4,12 +4,14 @@ import {
   readerOf,
   type Entity,
   type Finding,
+  type GroupResult,
   type Reject,
   type SourceAdapter,
   type SourceRow,
   type TargetRecord,
 } from "./records.ts";
-import { rejectGroupFor } from "./group-results.ts";
+import { attachExtra, extraOf, unmappedHeaders } from "./extra-columns.ts";
+import { rejectGroup, rejectGroupFor } from "./group-results.ts";
 import { shardHash } from "./shard.ts";
 
 export interface PreparedGroup {
@@ -33,6 +35,21 @@ export interface PreparedChunk {
   read: number;
 }
 
+/**
+ * A group loads whole or not at all: when an adapter rejected some of its rows and kept others
+ * (a customer's repeated row, one bad line), every row becomes a reject, the rejected ones with
+ * their own reasons.
+ */
+function wholeOrNothing(entity: Entity, group: RowGroup, result: GroupResult): GroupResult {
+  if (result.rejects.length === 0 || result.rejects.length === group.rows.length) return result;
+  const own = new Map(result.rejects.map((r) => [r.offset, r]));
+  const problems = group.rows.map((row) => {
+    const r = own.get(row.offset);
+    return r ? [{ field: r.field, reason: r.reason }] : [];
+  });
+  return { ...rejectGroup(`${entity} ${group.key}`, group.rows, problems), findings: result.findings };
+}
+
 function readProblems(entity: Entity, group: RowGroup): Reject[] | undefined {
   const first = group.rows.find((r) => group.problems.has(r.ordinal));
   if (!first) return undefined;
@@ -53,13 +70,15 @@ export function prepareChunk(adapter: SourceAdapter, entity: Entity, chunk: Chun
     read: chunk.rows,
   };
   const reader = readerOf(adapter, entity);
+  const unmapped = unmappedHeaders(reader, Object.keys(chunk.groups[0]!.rows[0]!.fields));
   for (const group of chunk.groups) {
     const unreadable = readProblems(entity, group);
     if (unreadable) {
       out.rejects.push(...unreadable);
       continue;
     }
-    const result = reader.transform(group.rows);
+    const result = wholeOrNothing(entity, group, reader.transform(group.rows));
+    if (result.records.length) attachExtra(entity, result.records, extraOf(group.rows, unmapped));
     out.rejects.push(...result.rejects);
     out.findings.push(...result.findings);
     if (result.loaded === 0 && result.records.length === 0) {

@@ -45,6 +45,8 @@ export interface TargetRecord {
   /** Column → value, columns as declared in runner/schema/tables.ts (refs excluded). */
   values: Record<string, Value>;
   refs?: TargetRef[];
+  /** Line of the source row this record comes from; the group's first line when absent. */
+  line?: number;
   /** Extra id_map keys for this row, e.g. `email:a@example.jp` so Shopify orders find their customer. */
   aliases?: string[];
 }
@@ -101,7 +103,20 @@ export interface EntityReader {
   /** Rows with equal shard keys land in the same shard: a customer and all their orders share one. */
   shardKey(row: SourceRow): string;
   transform(rows: readonly SourceRow[]): GroupResult;
+  /**
+   * The headers this reader maps (or that only restate a mapped one, like a master's 名称 next to
+   * its ID). Every other column's cells go to the `extra` of the group's entity row, and the report
+   * lists them. Undefined: the reader does not say (a mapping file), and nothing is collected.
+   */
+  columns?: ReadonlySet<string>;
 }
+
+/** The table whose row stands for a whole group of a file kind: where its `extra` goes. */
+export const ENTITY_TABLE: Readonly<Record<Entity, TableName>> = {
+  customers: "customers",
+  products: "products",
+  orders: "orders",
+};
 
 /** A cart export format: a reader per kind of file it exports. Pure: parsing bytes and talking to MySQL happen elsewhere. */
 export interface SourceAdapter {

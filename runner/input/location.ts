@@ -41,6 +41,7 @@ async function listLocal(location: string): Promise<InputFile[]> {
         .sort()
         .map((f) => path.join(location, f))
     : [location];
+  if (paths.length === 0) throw new Error(`input ${location}: no .csv files in that directory`);
   return Promise.all(
     paths.map(async (p) => {
       const s = await stat(p);

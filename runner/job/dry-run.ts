@@ -66,8 +66,8 @@ export async function dryRun(
   const ledger = new DryLedger();
   const rejects = await RejectsFile.open(opts.outDir);
   try {
-    for (const { file, entity } of files) {
-      const tally = newTally(file.name, entity);
+    for (const { file, entity, empty, unmappedColumns } of files) {
+      const tally = newTally(file.name, entity, { empty, unmappedColumns });
       tallies.push(tally);
       const chunks = preparedChunks({
         adapter: opts.adapter,

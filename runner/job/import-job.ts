@@ -13,7 +13,7 @@ import { ChunkWriter } from "../sink/chunk-writer.ts";
 import { migrate } from "../sink/migrate.ts";
 import { qualityFindings, resolveLateRefs, targetChecksums } from "../sink/reconcile.ts";
 import { RejectsFile } from "../sink/rejects-file.ts";
-import { committedChunks, finishRun, openRun, type Run } from "../sink/runs.ts";
+import { committedChunks, finishRun, lockRun, openRun, type Run } from "../sink/runs.ts";
 import type { StagedChunk } from "../sink/stage-plan.ts";
 import { createStagingTables } from "../sink/staging.ts";
 import { classify, type ClassifiedFile } from "./classify.ts";
@@ -26,6 +26,30 @@ function runKey(adapter: SourceAdapter, input: string, shard: Shard, files: Inpu
   const h = createHash("sha1").update(`${adapter.system}\n${input}\n${shard.index}/${shard.count}\n`);
   for (const f of files) h.update(`${f.name}\t${f.fingerprint}\n`);
   return h.digest("hex");
+}
+
+const CONNECTION_LOST = new Set([
+  "PROTOCOL_CONNECTION_LOST",
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+]);
+
+function isConnectionLost(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; fatal?: boolean };
+  return CONNECTION_LOST.has(e.code ?? "") || /closed state|connection lost/i.test(e.message ?? "");
+}
+
+/** What mysql2 says ("Can't add new command when connection is in closed state") names no server. */
+function connectionLost(db: string, err: unknown): Error {
+  const cause = (err as Error).message;
+  return Object.assign(
+    new Error(
+      `lost the connection to ${maskUrl(db)} (${cause}). The chunks committed before are kept: re-run the same command to resume.`,
+    ),
+    { code: "CONNECTION_LOST" },
+  );
 }
 
 export async function runImport(opts: ImportOptions): Promise<ImportReport> {
@@ -44,13 +68,15 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
   try {
     const admin = await connect();
     await migrate(admin);
+    const key = runKey(
+      opts.adapter,
+      opts.input,
+      opts.shard,
+      files.map((f) => f.file),
+    );
+    await lockRun(admin, key);
     const run = await openRun(admin, {
-      runKey: runKey(
-        opts.adapter,
-        opts.input,
-        opts.shard,
-        files.map((f) => f.file),
-      ),
+      runKey: key,
       system: opts.adapter.system,
       input: opts.input,
       shard: `${opts.shard.index}/${opts.shard.count}`,
@@ -62,6 +88,8 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
     const writers = await openLanes(opts, run, connect);
     const tallies = await loadFiles(opts, admin, run, writers, files);
     return await finishImport(opts, admin, run, tallies, started);
+  } catch (err) {
+    throw isConnectionLost(err) ? connectionLost(db, err) : err;
   } finally {
     await Promise.allSettled(conns.map((c) => c.end()));
   }
@@ -91,8 +119,8 @@ async function loadFiles(
 ): Promise<FileTally[]> {
   const tallies: FileTally[] = [];
   try {
-    for (const { file, entity, headers } of files) {
-      const tally = newTally(file.name, entity);
+    for (const { file, entity, headers, empty, unmappedColumns } of files) {
+      const tally = newTally(file.name, entity, { empty, unmappedColumns });
       tallies.push(tally);
       const committed = await committedChunks(admin, run.id, file.name);
       await loadFile(
@@ -105,7 +133,10 @@ async function loadFiles(
     }
     return tallies;
   } catch (err) {
-    await finishRun(admin, run.id, err instanceof InterruptedError ? "interrupted" : "failed");
+    // With the connection gone the run stays `running`; a re-run resumes that as well.
+    await finishRun(admin, run.id, err instanceof InterruptedError ? "interrupted" : "failed").catch(
+      () => undefined,
+    );
     throw err;
   }
 }

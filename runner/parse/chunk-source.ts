@@ -18,6 +18,10 @@ import type { ByteRange } from "../input/split.ts";
 export interface FileTally {
   file: string;
   entity: Entity;
+  /** A header and no record: nothing to load, and nothing wrong. */
+  empty: boolean;
+  /** Columns the adapter does not map; their cells are kept in the entity's `extra`. */
+  unmappedColumns: string[];
   outOfShard: number;
   /** Rows an earlier attempt of this run committed; counted from its checkpoints, not re-read. */
   resumedRows: number;
@@ -54,10 +58,16 @@ export function csvDialect(adapter: SourceAdapter): CsvDialect {
     : { encoding: adapter.encoding };
 }
 
-export function newTally(file: string, entity: Entity): FileTally {
+export function newTally(
+  file: string,
+  entity: Entity,
+  about: { empty?: boolean; unmappedColumns?: string[] } = {},
+): FileTally {
   return {
     file,
     entity,
+    empty: about.empty ?? false,
+    unmappedColumns: about.unmappedColumns ?? [],
     outOfShard: 0,
     resumedRows: 0,
     encoding: { invalidByteRecords: 0, firstInvalid: [], malformed: [] },

@@ -51,7 +51,7 @@ export async function* stagedChunksInWorkers(
   tally: FileTally,
   onProgress?: (p: Progress) => void,
 ): AsyncGenerator<StagedChunk> {
-  const parts = jobs.map(() => newTally(tally.file, tally.entity));
+  const parts = jobs.map(() => newTally(tally.file, tally.entity, tally));
   const progress = jobs.map(() => ({ rowsRead: 0, bytesRead: 0 }));
   const report = (i: number) => (p: Progress) => {
     progress[i] = p;

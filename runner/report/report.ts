@@ -50,6 +50,9 @@ export interface ImportReport {
   quality: QualityFinding[];
   totals: { read: number; loaded: number; rejected: number; skipped: number };
   elapsedSec: number;
+  /** Rows this attempt read: a resumed run's earlier attempts are counted in `totals`, not here. */
+  rowsThisAttempt: number;
+  /** rowsThisAttempt over this attempt's elapsed time. */
   rowsPerSec: number;
   peakRssMb: number;
   rejectsFile: string;
@@ -148,6 +151,7 @@ export async function buildReport(input: ReportInput): Promise<ImportReport> {
   const found =
     input.conn && input.runId !== null ? await findingCounts(input.conn, input.runId) : dryFindings(input);
   const elapsedSec = (Date.now() - input.started) / 1000;
+  const rowsThisAttempt = totals.read - input.tallies.reduce((n, t) => n + t.resumedRows, 0);
   const reportFile = path.join(run.outDir, "report.json");
   const report: ImportReport = {
     runId: input.runId,
@@ -165,7 +169,8 @@ export async function buildReport(input: ReportInput): Promise<ImportReport> {
     quality: input.quality ?? [],
     totals,
     elapsedSec: round(elapsedSec),
-    rowsPerSec: Math.round(totals.read / Math.max(elapsedSec, 0.001)),
+    rowsThisAttempt,
+    rowsPerSec: Math.round(rowsThisAttempt / Math.max(elapsedSec, 0.001)),
     peakRssMb: round(process.resourceUsage().maxRSS / 1024),
     rejectsFile: input.rejectsPath,
     reportFile,

@@ -8,7 +8,11 @@ export function summarize(r: ImportReport): string {
       (f) =>
         `  ${f.file} [${f.entity}]: read ${f.read}, loaded ${f.loaded}, rejected ${f.rejected}, skipped ${f.skipped}` +
         (f.outOfShard ? `, other shards ${f.outOfShard}` : "") +
-        (f.encoding.invalidByteRecords ? `, invalid bytes in ${f.encoding.invalidByteRecords} rows` : ""),
+        (f.encoding.invalidByteRecords ? `, invalid bytes in ${f.encoding.invalidByteRecords} rows` : "") +
+        (f.empty ? " (empty: a header and no rows)" : "") +
+        (f.unmappedColumns.length
+          ? `\n    unmapped columns, kept in extra: ${f.unmappedColumns.join(", ")}`
+          : ""),
     ),
     ...Object.entries(r.tables).map(
       ([t, c]) =>

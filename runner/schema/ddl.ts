@@ -11,6 +11,10 @@ export function sqlType(col: ColumnDef): string {
       return "BIGINT";
     case "decimal":
       return "DECIMAL(12,2)";
+    case "measure":
+      return "DECIMAL(18,6)";
+    case "json":
+      return "MEDIUMTEXT";
     case "datetime":
       return "DATETIME";
     case "date":
@@ -25,7 +29,7 @@ function targetTable(def: TableDef): string {
     "id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY",
     "source_system VARCHAR(32) NOT NULL",
     "source_id VARCHAR(255) NOT NULL",
-    ...def.columns.map((c) => `${c.name} ${sqlType(c)}${c.nullable === false ? " NOT NULL" : " NULL"}`),
+    ...def.columns.map(columnSql),
     ...def.refs.flatMap((r) => [
       `${r.column} BIGINT UNSIGNED NULL`,
       `${refKeyColumn(r.column)} VARCHAR(255) NULL`,
@@ -96,12 +100,31 @@ export interface Migration {
   version: number;
   description: string;
   statements: string[];
+  /** Columns a target created by an earlier version lacks; added only where missing. */
+  addColumns?: { table: string; column: ColumnDef }[];
 }
+
+/** A column's definition as it appears in CREATE TABLE and ALTER TABLE. */
+export function columnSql(c: ColumnDef): string {
+  return `${c.name} ${sqlType(c)}${c.nullable === false ? " NOT NULL" : " NULL"}`;
+}
+
+const columnOf = (table: string, name: string): ColumnDef =>
+  TABLES.find((t) => t.name === table)!.columns.find((c) => c.name === name)!;
 
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: "target tables and loader bookkeeping",
     statements: [...TABLES.map(targetTable), ...BOOKKEEPING],
+  },
+  {
+    version: 2,
+    description: "exact variant weights; an extra column for source columns without a home",
+    statements: [`ALTER TABLE product_variants MODIFY ${columnSql(columnOf("product_variants", "grams"))}`],
+    addColumns: ["customers", "products", "orders"].map((table) => ({
+      table,
+      column: columnOf(table, "extra"),
+    })),
   },
 ];

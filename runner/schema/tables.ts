@@ -21,6 +21,10 @@ export type ColumnType =
   | { kind: "text" }
   | { kind: "int" }
   | { kind: "decimal" } // DECIMAL(12,2): money as the carts export it
+  | { kind: "measure" } // DECIMAL(18,6): a weight as exact as the cart exports it (Shopify: 226.796185 g)
+  // JSON text of the source columns the schema has no place for, kept as written: MySQL's JSON
+  // type would re-render it (key order, spacing) and the checksums compare the exact text.
+  | { kind: "json" }
   | { kind: "datetime" } // UTC
   | { kind: "date" }
   | { kind: "bool" };
@@ -54,6 +58,9 @@ const str = (name: string, max: number, nullable = true): ColumnDef => ({
 const text = (name: string): ColumnDef => ({ name, type: { kind: "text" }, nullable: true });
 const int = (name: string, nullable = true): ColumnDef => ({ name, type: { kind: "int" }, nullable });
 const money = (name: string, nullable = true): ColumnDef => ({ name, type: { kind: "decimal" }, nullable });
+const measure = (name: string): ColumnDef => ({ name, type: { kind: "measure" }, nullable: true });
+/** Every entity table keeps what its file had beyond the schema: no column is silently dropped. */
+const extra: ColumnDef = { name: "extra", type: { kind: "json" }, nullable: true };
 const datetime = (name: string): ColumnDef => ({ name, type: { kind: "datetime" }, nullable: true });
 const date = (name: string): ColumnDef => ({ name, type: { kind: "date" }, nullable: true });
 const bool = (name: string): ColumnDef => ({ name, type: { kind: "bool" }, nullable: true });
@@ -96,6 +103,7 @@ export const TABLES: readonly TableDef[] = [
       datetime("last_ordered_at"),
       datetime("registered_at"),
       datetime("source_updated_at"),
+      extra,
     ],
     refs: [],
   },
@@ -119,6 +127,7 @@ export const TABLES: readonly TableDef[] = [
       str("tags", 1024),
       str("images", 2048),
       text("note"),
+      extra,
     ],
     refs: [],
   },
@@ -134,7 +143,7 @@ export const TABLES: readonly TableDef[] = [
       int("stock"),
       bool("stock_unlimited"),
       int("sale_limit"),
-      int("grams"),
+      measure("grams"),
       str("barcode", 64),
       bool("taxable"),
       bool("requires_shipping"),
@@ -166,6 +175,7 @@ export const TABLES: readonly TableDef[] = [
       datetime("paid_at"),
       datetime("cancelled_at"),
       text("note"),
+      extra,
     ],
     refs: [{ column: "customer_id", table: "customers", required: false }],
   },

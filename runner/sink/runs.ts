@@ -13,6 +13,33 @@ export interface Run {
   resumed: boolean;
 }
 
+/** How long a second import of the same input and shard waits for the first before refusing. */
+const LOCK_WAIT_SEC = 5;
+
+export class ConcurrentRunError extends Error {
+  readonly code = "CONCURRENT_RUN";
+}
+
+/**
+ * One import of an input and shard at a time per target: a named lock (GET_LOCK) held by the run's
+ * own connection, released when it ends or its connection drops. A second one waits a moment for
+ * it, then refuses instead of racing the first chunk by chunk.
+ */
+export async function lockRun(conn: Connection, runKey: string): Promise<void> {
+  const name = `ikou-import:${runKey}`;
+  const [[got]] = (await conn.query<RowDataPacket[]>("SELECT GET_LOCK(?, ?) AS ok", [
+    name,
+    LOCK_WAIT_SEC,
+  ])) as unknown as [RowDataPacket[]];
+  if (Number(got!.ok) === 1) return;
+  const [[holder]] = (await conn.query<RowDataPacket[]>("SELECT IS_USED_LOCK(?) AS id", [
+    name,
+  ])) as unknown as [RowDataPacket[]];
+  throw new ConcurrentRunError(
+    `another ikou import of the same input and shard is running against this database (its MySQL connection id is ${holder!.id ?? "unknown"}); waited ${LOCK_WAIT_SEC} s. Let it finish, or stop it, then re-run this command: it resumes what the other committed.`,
+  );
+}
+
 /** Resumes the newest unfinished run with the same identity, or starts a new one. */
 export async function openRun(conn: Connection, who: RunIdentity): Promise<Run> {
   const [rows] = await conn.query<RowDataPacket[]>(

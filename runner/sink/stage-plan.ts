@@ -155,9 +155,10 @@ class StagePlan {
 
   /** The group's payload lines, or its rejects when a record conflicts with an earlier one of the chunk. */
   private stageRecords(group: PreparedGroup, grp: number): { lines: StagedLine[] } | { conflict: Reject[] } {
-    const line = group.rows[0]!.line;
+    const groupLine = group.rows[0]!.line;
     const lines: StagedLine[] = [];
     for (const record of group.records) {
+      const line = record.line ?? groupLine;
       const values = canonicalValues(tableDef(record.table), record);
       const hash = rowHash(values);
       const key = `${record.table}\0${record.sourceId}`;

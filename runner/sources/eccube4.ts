@@ -3,6 +3,7 @@
 // (店舗設定 > CSV出力項目設定). Facts: the team's shared/CART_FORMATS.md §1.
 import type { SourceAdapter, SourceRow } from "../core/records.ts";
 import { transformCustomers } from "./eccube4/customers.ts";
+import { MAPPED_COLUMNS } from "./eccube4/headers.ts";
 import { transformOrder } from "./eccube4/orders.ts";
 import { transformProduct } from "./eccube4/products.ts";
 
@@ -20,12 +21,14 @@ export const eccube4: SourceAdapter = {
       groupKey: (row) => field(row, "会員ID"),
       shardKey: (row) => `c:${field(row, "会員ID")}`,
       transform: transformCustomers,
+      columns: MAPPED_COLUMNS.customers,
     },
     products: {
       identify: [["商品ID", "商品規格ID", "販売価格"]],
       groupKey: (row) => field(row, "商品ID"),
       shardKey: (row) => `p:${field(row, "商品ID")}`,
       transform: transformProduct,
+      columns: MAPPED_COLUMNS.products,
     },
     orders: {
       identify: [["注文ID", "注文詳細ID", "明細区分(ID)"]],
@@ -36,6 +39,7 @@ export const eccube4: SourceAdapter = {
         return customerId ? `c:${customerId}` : `o:${field(row, "注文ID")}`;
       },
       transform: transformOrder,
+      columns: MAPPED_COLUMNS.orders,
     },
   },
 };

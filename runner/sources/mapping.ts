@@ -191,6 +191,8 @@ class RowReader {
         return c.int(field);
       case "money":
         return c.money(field);
+      case "measure":
+        return c.decimal(field, 6);
       case "bool":
         return c.bool(field);
       case "datetime":
@@ -239,6 +241,7 @@ function buildRecord(table: CompiledTable, reader: RowReader): TargetRecord | nu
     values,
     ...(refs.length > 0 ? { refs } : {}),
     ...(aliases.length > 0 ? { aliases } : {}),
+    line: reader.row.line,
   };
 }
 

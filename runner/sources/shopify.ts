@@ -2,7 +2,7 @@
 // Facts relied on are in the team's shared/CART_FORMATS.md §2. Pure: no I/O.
 import type { SourceAdapter } from "../core/records.ts";
 import { transformCustomers } from "./shopify/customers.ts";
-import { customerKey, emailKey, field } from "./shopify/fields.ts";
+import { customerKey, emailKey, field, MAPPED_COLUMNS } from "./shopify/fields.ts";
 import { transformOrders } from "./shopify/orders.ts";
 import { transformProducts } from "./shopify/products.ts";
 
@@ -24,6 +24,7 @@ export const shopify: SourceAdapter = {
         return email !== "" ? `e:${email}` : `c:${customerKey(row)}`;
       },
       transform: transformCustomers,
+      columns: MAPPED_COLUMNS.customers,
     },
     products: {
       identify: [
@@ -33,6 +34,7 @@ export const shopify: SourceAdapter = {
       groupKey: (row) => field(row, "Handle"),
       shardKey: (row) => `p:${field(row, "Handle")}`,
       transform: transformProducts,
+      columns: MAPPED_COLUMNS.products,
     },
     orders: {
       identify: [["Name", "Lineitem name", "Financial Status"]],
@@ -43,6 +45,7 @@ export const shopify: SourceAdapter = {
         return email !== "" ? `e:${email}` : `o:${field(row, "Name")}`;
       },
       transform: transformOrders,
+      columns: MAPPED_COLUMNS.orders,
     },
   },
 };

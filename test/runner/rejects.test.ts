@@ -76,6 +76,40 @@ describe("rejects instead of silent changes", () => {
     expect(Number(items[0]!.n)).toBe(0);
   });
 
+  it("an adapter that rejects one row of a group and keeps another: the whole group is rejected", async () => {
+    const customers = tinyCart.readers.customers!;
+    const picky: SourceAdapter = {
+      ...tinyCart,
+      readers: {
+        customers: {
+          ...customers,
+          transform: (rows) => {
+            const result = customers.transform(rows.filter((r) => r.fields.name !== "bad"));
+            for (const r of rows.filter((row) => row.fields.name === "bad"))
+              result.rejects.push({
+                file: r.file,
+                line: r.line,
+                offset: r.offset,
+                field: "name",
+                reason: "bad name",
+                raw: r.raw,
+              });
+            return result;
+          },
+        },
+      },
+    };
+    const { db, report, rejects } = await run("adapter-group", picky, {
+      "customers.csv":
+        "id,email,name\n1,a@example.jp,Aoki\n2,b@example.jp,Baba\n2,b2@example.jp,bad\n3,c@example.jp,Chiba\n",
+    });
+    expect(report.totals).toEqual({ read: 4, loaded: 2, rejected: 2, skipped: 0 });
+    expect(rejects).toContain("customers.csv,4,");
+    expect(rejects).toMatch(/customers\.csv,3,\d+,,customers 2 rejected: line 4 field name: bad name/);
+    const ids = await db.query<{ source_id: string }[]>("SELECT source_id FROM customers ORDER BY source_id");
+    expect(ids.map((r) => r.source_id)).toEqual(["1", "3"]);
+  });
+
   it("a value LOAD DATA would truncate makes its whole group a reject, never a silent change", async () => {
     // An adapter bug (an unvalidated number) stands in for any value MySQL would coerce.
     const customers = tinyCart.readers.customers!;

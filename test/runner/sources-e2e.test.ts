@@ -115,6 +115,55 @@ describe("sources end to end", () => {
     expect(Number(apostrophes[0]!.n)).toBe(0);
   });
 
+  it("Shopify products as Shopify writes them load whole; columns without a home are kept in extra and listed", async () => {
+    const input = path.join(dir, "shopify-variants");
+    await mkdir(input);
+    await cp(
+      path.join(fixtures, "shopify-variants/products_export_1.csv"),
+      path.join(input, "products_export_1.csv"),
+    );
+    await cp(path.join(fixtures, "shopify/orders_export_1.csv"), path.join(input, "orders_export_1.csv"));
+    const { db, report } = await importInto("shopify_variants", "shopify", input);
+    expect(report.totals).toMatchObject({ read: 12, rejected: 0 });
+    for (const [t, c] of Object.entries(report.checksums)) expect(c.match, t).toBe(true);
+    const variants = await db.query<
+      { source_id: string; sku: string | null; grams: string; source_line: number }[]
+    >("SELECT source_id, sku, grams, source_line FROM product_variants ORDER BY source_line");
+    expect(variants.map((v) => [v.source_id, v.sku, v.grams, v.source_line])).toEqual([
+      ["example-hoodie:S/Black", "HOOD-1", "226.796185", 2],
+      ["example-hoodie:S/Grey", "HOOD-1", "226.796185", 3],
+      ["example-hoodie:M/Black", "HOOD-1", "226.796185", 4],
+      ["example-hoodie:M/Grey", "HOOD-1", "226.796185", 5],
+      ["example-hoodie:L/Black", "HOOD-1", "226.796185", 6],
+      ["example-hoodie:L/Grey", null, "226.796185", 7],
+      ["example-sticker:Default Title", null, "0.500000", 8],
+    ]);
+    // Each order line keeps its own source line, not its order's first.
+    const items = await db.query<{ source_line: number }[]>(
+      "SELECT i.source_line FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.order_no = '#1001' ORDER BY i.source_line",
+    );
+    expect(items.map((i) => i.source_line)).toEqual([2, 4, 5]);
+    const [order] = await db.query<{ extra: string }[]>("SELECT extra FROM orders WHERE order_no = '#1002'");
+    expect(JSON.parse(order!.extra)).toMatchObject({
+      "Note Attributes": "gift-wrap: yes\ndelivery-slot: morning",
+    });
+    const [hoodie] = await db.query<{ extra: string }[]>(
+      "SELECT extra FROM products WHERE handle = 'example-hoodie'",
+    );
+    expect(JSON.parse(hoodie!.extra)).toMatchObject({
+      "Option1 Name": "Size",
+      "Option2 Name": "Color",
+      "SEO Title": "Example Hoodie | ikou demo",
+      "Cost per item": "2900.00",
+    });
+    const files = Object.fromEntries(report.files.map((f) => [f.file, f.unmappedColumns]));
+    expect(files["orders_export_1.csv"]).toContain("Note Attributes");
+    expect(files["products_export_1.csv"]).toEqual(
+      expect.arrayContaining(["Option1 Name", "SEO Title", "Cost per item"]),
+    );
+    expect(files["products_export_1.csv"]).not.toContain("Variant Grams");
+  });
+
   it("a declarative mapping loads a cart that has no code of its own", async () => {
     // The mapping declares CP932, as real exports are; the fixtures are kept in UTF-8 for reading.
     const input = path.join(dir, "makeshop");

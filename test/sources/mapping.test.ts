@@ -65,6 +65,7 @@ describe("mapping adapter from makeshop.yaml", () => {
         phone: "0312345678",
       },
       refs: [{ column: "customer_id", table: "customers", key: "1001" }],
+      line: 2,
     });
     const hanako = find(records, "customers", "1002");
     expect(hanako.values).toMatchObject({

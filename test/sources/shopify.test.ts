@@ -109,8 +109,8 @@ describe("shopify products", () => {
     expect(tee).toMatchObject({ loaded: 2, skipped: 1, rejects: [] });
     expect(tee.records.map((r) => `${r.table}:${r.sourceId}`)).toEqual([
       "products:cotton-tee",
-      "product_variants:cotton-tee:TEE-S-WH",
-      "product_variants:cotton-tee:TEE-M-WH",
+      "product_variants:cotton-tee:S/White",
+      "product_variants:cotton-tee:M/White",
     ]);
     expect(shopify.readers.products!.shardKey(results[0]!.rows[2]!)).toBe("p:cotton-tee");
   });
@@ -134,8 +134,10 @@ describe("shopify products", () => {
     );
   });
 
-  it("maps variant fields: grams as int, barcode without apostrophe, booleans as 0/1", () => {
-    const s = find(records, "product_variants", "cotton-tee:TEE-S-WH");
+  it("maps variant fields: exact grams, barcode without apostrophe, booleans as 0/1, each variant its own line", () => {
+    const s = find(records, "product_variants", "cotton-tee:S/White");
+    expect(s.line).toBe(2);
+    expect(find(records, "product_variants", "cotton-tee:M/White").line).toBe(3);
     expect(s.refs).toEqual([{ column: "product_id", table: "products", key: "cotton-tee" }]);
     expect(s.values).toMatchObject({
       sku: "TEE-S-WH",
@@ -144,13 +146,13 @@ describe("shopify products", () => {
       option3: null,
       price: "2500.00",
       list_price: "3000.00",
-      grams: 200,
+      grams: "200.000000",
       stock: 10,
       barcode: "4901234567894",
       taxable: 1,
       requires_shipping: 1,
     });
-    expect(find(records, "product_variants", "ceramic-mug:MUG-01").values.grams).toBe(2000);
+    expect(find(records, "product_variants", "ceramic-mug:Default Title").values.grams).toBe("2000.000000");
   });
 
   it("keys a variant without SKU by its options", () => {
@@ -163,7 +165,7 @@ describe("shopify products", () => {
     const { records: noQty } = transformFile("products", "products_export_1.csv", (rows) => {
       for (const row of rows) delete row.fields["Variant Inventory Qty"];
     });
-    expect(find(noQty, "product_variants", "cotton-tee:TEE-S-WH").values.stock).toBeNull();
+    expect(find(noQty, "product_variants", "cotton-tee:S/White").values.stock).toBeNull();
   });
 
   it("rejects the whole product when one variant row is bad", () => {
@@ -178,6 +180,46 @@ describe("shopify products", () => {
       [4, null],
     ]);
     expect(tee.rejects[0]!.reason).toContain('line 3 field Variant Price: not an amount: "abc"');
+  });
+});
+
+describe("shopify products as Shopify writes them: shared and empty SKUs, fractional grams", () => {
+  const { records, results } = transformWith(
+    shopify,
+    "products",
+    join(FIXTURES, "../shopify-variants/products_export_1.csv"),
+  );
+
+  it("identifies each variant by handle and option values; the SKU is an attribute", () => {
+    expect(results.map((r) => r.result.rejects)).toEqual([[], []]);
+    const variants = records.filter((r) => r.table === "product_variants");
+    expect(variants.map((v) => [v.sourceId, v.values.sku, v.line])).toEqual([
+      ["example-hoodie:S/Black", "HOOD-1", 2],
+      ["example-hoodie:S/Grey", "HOOD-1", 3],
+      ["example-hoodie:M/Black", "HOOD-1", 4],
+      ["example-hoodie:M/Grey", "HOOD-1", 5],
+      ["example-hoodie:L/Black", "HOOD-1", 6],
+      ["example-hoodie:L/Grey", null, 7],
+      ["example-sticker:Default Title", null, 8],
+    ]);
+  });
+
+  it("keeps every digit of a fractional weight", () => {
+    expect(find(records, "product_variants", "example-hoodie:S/Black").values.grams).toBe("226.796185");
+    expect(find(records, "product_variants", "example-sticker:Default Title").values.grams).toBe("0.500000");
+  });
+
+  it("rejects the product when two variants have the same option values", () => {
+    const { results: dup } = transformWith(
+      shopify,
+      "products",
+      join(FIXTURES, "../shopify-variants/products_export_1.csv"),
+      (rows) => {
+        rows[1]!.fields["Option2 Value"] = "Black";
+      },
+    );
+    expect(dup[0]!.result.records).toEqual([]);
+    expect(dup[0]!.result.rejects[1]!.reason).toContain("same option values as the one on line 2");
   });
 });
 
@@ -267,7 +309,7 @@ describe("shopify orders", () => {
     expect(results[2]!.result.findings).toEqual([
       expect.objectContaining({
         kind: "totals_mismatch",
-        line: 7,
+        line: 8,
         message: expect.stringContaining("Total 300.00"),
       }),
     ]);

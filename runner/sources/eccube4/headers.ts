@@ -46,3 +46,25 @@ export const SHIPPING_PART: readonly string[] = [
 
 /** 受注CSV, 70 columns; 送料 appears twice (the second, Shipping's, is always empty). */
 export const ORDER_HEADERS: readonly string[] = [...ORDER_PART, ...ITEM_PART, ...SHIPPING_PART];
+
+/**
+ * Default columns the adapter has no place for: they go to the entity's `extra`. The rest of the
+ * default set is mapped, or restates a mapped column (a master's 名称 next to its ID, the
+ * customer's 性別/職業/誕生日 repeated on each order).
+ */
+export const UNMAPPED_DEFAULTS = {
+  customers: [],
+  products: ["フリーエリア", "販売種別(ID)", "販売種別(名称)", "発送日目安(ID)", "発送日目安(名称)"],
+  orders: ["規格名1", "規格名2", "税率ルール(ID)", "出荷メール送信日"],
+} as const;
+
+const mapped = (headers: readonly string[], unmapped: readonly string[], also: readonly string[] = []) =>
+  new Set([...headers.filter((h) => !unmapped.includes(h)), ...also]);
+
+export const MAPPED_COLUMNS = {
+  // 4.0.x exported no ポイント; 商品規格表示フラグ is off by default (EC-CUBE/ec-cube#5856).
+  customers: mapped(CUSTOMER_HEADERS, UNMAPPED_DEFAULTS.customers),
+  products: mapped(PRODUCT_HEADERS, UNMAPPED_DEFAULTS.products, ["商品規格表示フラグ"]),
+  // 4.0.0–4.0.3 named 出荷ID 配送ID; the second 送料 (Shipping's) is always empty.
+  orders: mapped(ORDER_HEADERS, UNMAPPED_DEFAULTS.orders, ["配送ID", "送料#2"]),
+} as const;

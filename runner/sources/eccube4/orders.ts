@@ -95,6 +95,7 @@ function readLine(c: Cells, orderId: string): Line {
       { column: "order_id", table: "orders", key: orderId },
       ...(variantId ? [{ column: "variant_id", table: "product_variants" as const, key: variantId }] : []),
     ],
+    line: c.row.line,
   };
   return { amount: lineAmount, item };
 }
@@ -129,6 +130,7 @@ function readShipment(c: Cells, shippingId: string, orderId: string, findings: F
       ...readAddress(c, findings, "配送先_"),
     },
     refs: [{ column: "order_id", table: "orders", key: orderId }],
+    line: c.row.line,
   };
 }
 

@@ -55,6 +55,7 @@ function variantRecord(c: Cells, productId: string): TargetRecord {
       sale_limit: c.int("販売制限数", { min: 0 }),
     },
     refs: [{ column: "product_id", table: "products", key: productId }],
+    line: c.row.line,
   };
 }
 

@@ -11,6 +11,7 @@ export const VALUE_TYPES = [
   "text",
   "int",
   "money",
+  "measure",
   "bool",
   "datetime",
   "datetime_offset",
@@ -24,6 +25,9 @@ const FITS: Record<ColumnType["kind"], readonly ValueType[]> = {
   text: ["text"],
   int: ["int"],
   decimal: ["money"],
+  measure: ["measure"],
+  // extra holds the unmapped columns; the import fills it.
+  json: [],
   bool: ["bool"],
   datetime: ["datetime", "datetime_offset"],
   date: ["date"],
@@ -109,7 +113,9 @@ function columnSchema(table: TableDef, col: ColumnDef) {
         ctx.addIssue({ code: "custom", message: "needs exactly one of `from`, `template` and `value`" });
       }
       const type = c.type ?? fits[0];
-      if (type && !fits.includes(type)) {
+      if (fits.length === 0) {
+        ctx.addIssue({ code: "custom", message: `${table.name}.${col.name} is filled by the import itself` });
+      } else if (type && !fits.includes(type)) {
         ctx.addIssue({
           code: "custom",
           path: ["type"],

@@ -134,6 +134,7 @@ export function transformOrders(rows: readonly SourceRow[]): GroupResult {
       sourceId: `${sourceId}:${i + 1}`,
       values: it.values,
       refs: orderRef,
+      line: rows[i]!.line,
     })),
   ];
   if (shipment)

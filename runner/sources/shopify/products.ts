@@ -39,7 +39,8 @@ function variantValues(c: Cells): Record<string, Value> {
     option3: c.str("Option3 Value", 255),
     price: c.money("Variant Price"),
     list_price: c.money("Variant Compare At Price"),
-    grams: c.int("Variant Grams", { min: 0 }),
+    // Shopify's own template has 226.796185 (8 oz); DECIMAL(18,6) keeps every digit.
+    grams: c.decimal("Variant Grams", 6, { min: 0 }),
     // Absent for multi-location stores; a missing column reads as empty → null.
     stock: c.int("Variant Inventory Qty"),
     barcode: c.str("Variant Barcode", 64, { stripApostrophe: true }),
@@ -48,10 +49,13 @@ function variantValues(c: Cells): Record<string, Value> {
   };
 }
 
-function variantSourceId(handle: string, v: Record<string, Value>): string | null {
-  if (v.sku !== null && v.sku !== undefined) return `${handle}:${v.sku}`;
+/**
+ * A variant is its product's handle plus its option values, as Shopify identifies it on import.
+ * The SKU is only an attribute: Shopify lets variants share one or leave it empty.
+ */
+function variantSourceId(handle: string, v: Record<string, Value>): string {
   const options = [v.option1, v.option2, v.option3].filter((o) => o !== null && o !== undefined);
-  return options.length > 0 ? `${handle}:${options.join("/")}` : null;
+  return `${handle}:${options.join("/")}`;
 }
 
 export function transformProducts(rows: readonly SourceRow[]): GroupResult {
@@ -81,18 +85,11 @@ export function transformProducts(rows: readonly SourceRow[]): GroupResult {
     }
     const values = variantValues(c);
     const sourceId = variantSourceId(handle, values);
-    if (sourceId === null) {
-      c.problems.push({
-        field: "Option1 Value",
-        reason: "variant has neither Variant SKU nor Option1 Value",
-      });
-      return;
-    }
     const earlier = seen.get(sourceId);
     if (earlier !== undefined) {
       c.problems.push({
-        field: "Variant SKU",
-        reason: `variant ${sourceId} repeats the one on line ${earlier}`,
+        field: "Option1 Value",
+        reason: `variant ${sourceId} has the same option values as the one on line ${earlier}`,
       });
       return;
     }
@@ -102,6 +99,7 @@ export function transformProducts(rows: readonly SourceRow[]): GroupResult {
       sourceId,
       values,
       refs: [{ column: "product_id", table: "products", key: handle }],
+      line: c.row.line,
     });
   });
 

@@ -1,0 +1,40 @@
+// No column is silently dropped: the cells of columns a reader does not map go, as JSON, to the
+// `extra` column of the group's entity row (a customer, a product, an order).
+import {
+  ENTITY_TABLE,
+  type Entity,
+  type EntityReader,
+  type SourceRow,
+  type TargetRecord,
+} from "./records.ts";
+
+/** The headers of a file its reader leaves unmapped; none when the reader does not list its columns. */
+export function unmappedHeaders(reader: EntityReader, headers: readonly string[]): string[] {
+  const mapped = reader.columns;
+  return mapped ? headers.filter((h) => !mapped.has(h)) : [];
+}
+
+/**
+ * The group's unmapped cells as one JSON object, or null when they are all empty: the first row's
+ * under their header, a later row's only where it differs, under `<header> (line N)`.
+ */
+export function extraOf(rows: readonly SourceRow[], unmapped: readonly string[]): string | null {
+  let extra: Record<string, string> | undefined;
+  const head = rows[0]!.fields;
+  for (const [i, row] of rows.entries()) {
+    for (const h of unmapped) {
+      const v = row.fields[h] ?? "";
+      if (v === "" || (i > 0 && v === head[h])) continue;
+      (extra ??= {})[i === 0 ? h : `${h} (line ${row.line})`] = v;
+    }
+  }
+  return extra ? JSON.stringify(extra) : null;
+}
+
+/** Puts the group's extra on its entity row, when it has one. */
+export function attachExtra(entity: Entity, records: readonly TargetRecord[], extra: string | null): void {
+  if (extra === null) return;
+  const table = ENTITY_TABLE[entity];
+  const row = records.find((r) => r.table === table);
+  if (row) row.values.extra = extra;
+}
