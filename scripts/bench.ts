@@ -3,6 +3,7 @@ export {};
 // parses its options and prints its figures, the last line JSON.
 const TARGETS: Record<string, string> = {
   runner: "./bench/runner.ts",
+  envsvc: "./bench/envsvc.ts",
   shards: "./bench/shards.ts",
 };
 

@@ -45,6 +45,8 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token, "utf8").digest("hex");
 }
 
+const TOKEN_CACHE_MS = 30_000;
+
 const ACTIVE_STATUSES = ["creating", "ready", "destroying"] as const;
 
 /** A message safe to show: first line, no credentials of URLs, bounded. */
@@ -64,6 +66,8 @@ export class EnvService implements EnvServiceApi {
   /** Stack outputs per env, kept after up; loaded from the stack after a restart. */
   private readonly outputsCache = new Map<string, Record<string, unknown>>();
   private draining = false;
+  /** Token hash → actor for a short while: every API call authenticates, most with the same few tokens. */
+  private readonly tokenCache = new Map<string, { actor: Actor; until: number }>();
 
   constructor(private readonly o: ServiceOptions) {
     this.queue = new OperationQueue(o.operationCap);
@@ -77,8 +81,19 @@ export class EnvService implements EnvServiceApi {
 
   async authenticate(token: string): Promise<Actor | undefined> {
     if (!token) return undefined;
-    const user = await this.o.registry.userByTokenHash(hashToken(token));
-    return user ? { userId: user.id, name: user.name, role: user.role, via: "api" } : undefined;
+    const hash = hashToken(token);
+    const cached = this.tokenCache.get(hash);
+    if (cached && cached.until > Date.now()) return cached.actor;
+    const user = await this.o.registry.userByTokenHash(hash);
+    const actor: Actor | undefined = user
+      ? { userId: user.id, name: user.name, role: user.role, via: "api" }
+      : undefined;
+    // Only known tokens are kept, so guessing cannot fill the cache; it is bounded all the same.
+    if (actor) {
+      if (this.tokenCache.size >= 1000) this.tokenCache.clear();
+      this.tokenCache.set(hash, { actor, until: Date.now() + TOKEN_CACHE_MS });
+    }
+    return actor;
   }
 
   async slackActor(slackUserId: string, slackUserName: string): Promise<Actor> {

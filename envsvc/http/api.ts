@@ -7,6 +7,7 @@ import { ENV_ID_PATTERN, EnvError } from "../core/model.ts";
 import type { EnvService } from "../core/service.ts";
 import { actorOf, bearerAuth, requireAdmin } from "./auth.ts";
 import { describeZodError } from "./errors.ts";
+import { NO_DATA } from "../targets/local.ts";
 
 const envId = z.string().regex(ENV_ID_PATTERN, "expected an environment id like sakura-ab12cd");
 const operationId = z
@@ -24,9 +25,10 @@ export const createBody = z.strictObject({
   source: z
     .string()
     .max(1024)
+    // `none`: an empty database (no import), e.g. to try a schema or to measure the service itself.
     .regex(
-      /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?|\/\S*)$/,
-      "expected an absolute folder path or s3://bucket/prefix",
+      /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?|\/\S*|none)$/,
+      "expected an absolute folder path, s3://bucket/prefix or none",
     )
     .optional(),
   ttlHours: z
@@ -77,7 +79,7 @@ export function apiRouter(service: EnvService, opts: ApiOptions = {}): Router {
   r.post("/envs", async (req, res) => {
     const body = parse(createBody, jsonBody(req), "body");
     const key = parse(idempotencyKey, req.get("idempotency-key"), "Idempotency-Key");
-    if (body.source && opts.checkSource) await opts.checkSource(body.source);
+    if (body.source && body.source !== NO_DATA && opts.checkSource) await opts.checkSource(body.source);
     const { env, operation } = await service.create(actorOf(res), body, key);
     res.status(202).location(`/api/operations/${operation.id}`).json({ env, operation });
   });

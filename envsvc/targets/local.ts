@@ -14,6 +14,8 @@ import { jobEnv, runTsJob, stopLeftoverJob } from "../ports/job-process.ts";
 import { MysqlDatabase } from "../ports/mysql-database.ts";
 
 export const IMPORT_ENTRY = "bin/ikou.ts";
+/** The source that loads nothing: the env is an empty database. */
+export const NO_DATA = "none";
 export const GENERATOR_ENTRY = "scripts/generate-eccube4.ts";
 
 export interface LocalTargetOptions {
@@ -98,7 +100,12 @@ export class LocalTarget implements EnvTarget {
     const db = localOutputs(outputs);
     await this.ensureUserStats();
     // The service hands targets its registry record, which carries the source given at create.
-    const input = (env as { source?: string | null }).source ?? (await this.demoExport(ctx));
+    const source = (env as { source?: string | null }).source;
+    if (source === NO_DATA) {
+      ctx.event("no data to load (source none)");
+      return { url: this.reviewUrl(env.id), database: db.database };
+    }
+    const input = source ?? (await this.demoExport(ctx));
     const pidFile = path.join(this.o.dataDir, "jobs", `${env.id}.pid`);
     if (await stopLeftoverJob(pidFile, IMPORT_ENTRY))
       ctx.event("stopped the import a previous run left running");

@@ -131,7 +131,7 @@ describe("bad input on every route: a clear 4xx, and nothing changes", () => {
       url: "/api/envs",
       body: { shop: "sakura", source: "exports/x" },
       status: 400,
-      says: /body\.source: expected an absolute folder path or s3/,
+      says: /body\.source: expected an absolute folder path, s3:\/\/bucket\/prefix or none/,
     },
     {
       name: "create: missing folder",
