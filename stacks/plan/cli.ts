@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { IKOU_RULES } from "../../infra/policies/rules.ts";
 import { StackFileError } from "../../lib/stack-file.ts";
 import { planStack } from "./run.ts";
-import { formatCost, formatPolicies, formatTree } from "./tree.ts";
+import { formatPolicies, formatTree } from "./tree.ts";
 
 const USAGE = "usage: ikou plan --stack <shop> [--stacks-dir stacks]";
 
@@ -60,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
       IKOU_RULES.map((r) => r.name),
     ),
     "",
-    formatCost(result.cost, result.config.batch.importsPerMonth),
+    result.costText,
     "",
     `outputs: ${JSON.stringify(result.outputs, null, 2)}`,
     result.ok ? "plan: clean" : "plan: POLICY VIOLATIONS",

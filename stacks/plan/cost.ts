@@ -91,3 +91,35 @@ export function estimateCost(input: CostInput): CostEstimate | { region: string;
     testEnv: { perHour: env.perHour, perMonth: env.perMonth, hoursPerMonth: input.testEnvHoursPerMonth },
   };
 }
+
+export interface PlatformCost {
+  region: string;
+  monthly: number;
+  items: { item: string; usd: number }[];
+}
+
+/** The region's fixed cost of test envs: what runs whether or not any env exists. */
+export function platformCost(cfg: {
+  region: string;
+  envService: { cpu: number; memoryMiB: number; desiredCount: number };
+}): PlatformCost | { region: string; error: string } {
+  const prices = PRICES[cfg.region];
+  if (!prices)
+    return {
+      region: cfg.region,
+      error: `no price table for ${cfg.region} (known: ${Object.keys(PRICES).join(", ")})`,
+    };
+  const envsvc =
+    cfg.envService.desiredCount *
+    HOURS_PER_MONTH *
+    ((cfg.envService.cpu / 1024) * prices.onDemand.vcpuHour +
+      (cfg.envService.memoryMiB / 1024) * prices.onDemand.gbHour);
+  const items = [
+    { item: "ALB (fixed hourly part)", usd: prices.albHour * HOURS_PER_MONTH },
+    { item: "NAT gateway", usd: prices.natHour * HOURS_PER_MONTH },
+    { item: "envsvc on Fargate", usd: envsvc },
+    { item: "KMS key", usd: KMS_KEY_MONTH },
+    { item: "Secrets Manager secret", usd: SECRET_MONTH },
+  ].map((i) => ({ ...i, usd: round(i.usd) }));
+  return { region: cfg.region, monthly: round(items.reduce((s, i) => s + i.usd, 0)), items };
+}

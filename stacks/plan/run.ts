@@ -5,21 +5,32 @@ import { evaluate, IKOU_RULES, type ResourceView, type Violation } from "../../i
 import { PROJECT_NAME as PROJECT } from "../../lib/pulumi-workspace.ts";
 import { readStackFile } from "../../lib/stack-file.ts";
 import { parseStackConfig, StackConfigError, type StackConfig } from "../config.ts";
-import { type CostEstimate, estimateCost } from "./cost.ts";
+import { type PlatformConfig, parsePlatformConfig } from "../platform/config.ts";
+import { stackKindOf } from "../programs.ts";
+import { parseTestShopConfig } from "../testshop/config.ts";
+import { testShopCost } from "../testshop/cost.ts";
+import type { TestShopProgramArgs } from "../testshop/program.ts";
+import { type CostEstimate, estimateCost, platformCost } from "./cost.ts";
 import { type PlannedResource, runUnderMocks } from "./mocks.ts";
+import { referencedStackOutputs } from "./referenced.ts";
+import { formatCost, formatPlatformCost, formatTestShopCost } from "./tree.ts";
+
+interface Planned {
+  ok: boolean;
+  stack: string;
+  resources: PlannedResource[];
+  outputs: unknown;
+  violations: Violation[];
+  guard: GuardResult[];
+  /** The cost section as printed. */
+  costText: string;
+}
 
 export type PlanResult =
   | { ok: false; stack: string; configProblems: string[] }
-  | {
-      ok: boolean;
-      stack: string;
-      config: StackConfig;
-      resources: PlannedResource[];
-      outputs: unknown;
-      violations: Violation[];
-      guard: GuardResult[];
-      cost: CostEstimate | { region: string; error: string };
-    };
+  | (Planned & { kind: "shop"; config: StackConfig; cost: CostEstimate | { region: string; error: string } })
+  | (Planned & { kind: "platform"; config: PlatformConfig })
+  | (Planned & { kind: "testshop"; config: TestShopProgramArgs });
 
 const urnOf = (stack: string, r: { type: string; name: string }) =>
   `urn:pulumi:${stack}::${PROJECT}::${r.type}::${r.name}`;
@@ -56,23 +67,65 @@ export function viewsOf(stack: string, resources: PlannedResource[]): ResourceVi
   return [...views.values()];
 }
 
+/** Runs the stack's real entry (stacks/index.ts's program) under mocks, then policies over the result. */
+async function planned(
+  stack: string,
+  config: Record<string, string>,
+  costText: (outputs: unknown) => string,
+): Promise<Planned> {
+  const program = (await import("../programs.ts")).stackProgram;
+  const run = await runUnderMocks({
+    project: PROJECT,
+    stack,
+    config,
+    program,
+    stackOutputs: referencedStackOutputs,
+  });
+  const views = viewsOf(stack, run.resources);
+  const violations = evaluate(IKOU_RULES, { shop: stack, resources: views });
+  const guard = await runAwsGuard(views.map(({ type, name, urn, props }) => ({ type, name, urn, props })));
+  return {
+    ok: violations.length === 0 && guard.every((g) => g.status !== "violation"),
+    stack,
+    resources: run.resources,
+    outputs: run.outputs,
+    violations,
+    guard,
+    costText: costText(run.outputs),
+  };
+}
+
 export async function planStack(opts: { stack: string; stacksDir: string }): Promise<PlanResult> {
   const file = await readStackFile(opts.stacksDir, opts.stack);
-  let config: StackConfig;
+  const kind = stackKindOf(opts.stack);
   try {
-    // The same parser the stack program runs, so plan and `pulumi up` reject the same configs.
-    config = parseStackConfig(opts.stack, file.config);
+    // The same parsers the stack programs run, so plan and `pulumi up` reject the same configs.
+    if (kind === "platform") {
+      const config = parsePlatformConfig(opts.stack, file.config);
+      return {
+        kind,
+        config,
+        ...(await planned(opts.stack, file.config, () => formatPlatformCost(platformCost(config)))),
+      };
+    }
+    if (kind === "testshop") {
+      const config = parseTestShopConfig(opts.stack, file.config);
+      return {
+        kind,
+        config,
+        ...(await planned(opts.stack, file.config, () => formatTestShopCost(testShopCost(config)))),
+      };
+    }
+    return await planShop(opts.stack, file.config);
   } catch (err) {
     if (err instanceof StackConfigError)
       return { ok: false, stack: opts.stack, configProblems: err.problems };
     throw err;
   }
-  // The stack's real entry point, reading its config from the mocked runtime like under `pulumi up`.
-  const program = (await import("../program.ts")).shopProgram;
-  const run = await runUnderMocks({ project: PROJECT, stack: opts.stack, config: file.config, program });
-  const views = viewsOf(opts.stack, run.resources);
-  const violations = evaluate(IKOU_RULES, { shop: opts.stack, resources: views });
-  const guard = await runAwsGuard(views.map(({ type, name, urn, props }) => ({ type, name, urn, props })));
+}
+
+async function planShop(stack: string, raw: Record<string, string>): Promise<PlanResult> {
+  const config = parseStackConfig(stack, raw);
   const net = config.network.vpc;
   const cost = estimateCost({
     region: config.region,
@@ -83,15 +136,6 @@ export async function planStack(opts: { stack: string; stacksDir: string }): Pro
     createsNat: "azs" in net,
     testEnvHoursPerMonth: config.testShop?.envHoursPerMonth ?? 0,
   });
-  const ok = violations.length === 0 && guard.every((g) => g.status !== "violation");
-  return {
-    ok,
-    stack: opts.stack,
-    config,
-    resources: run.resources,
-    outputs: run.outputs,
-    violations,
-    guard,
-    cost,
-  };
+  const plan = await planned(stack, raw, () => formatCost(cost, config.batch.importsPerMonth));
+  return { kind: "shop", config, cost, ...plan };
 }

@@ -1,7 +1,8 @@
 // Human-readable plan output: resource tree with the settings that matter, policies, cost.
 import type { GuardResult } from "../../infra/policies/awsguard.ts";
 import type { Violation } from "../../infra/policies/rules.ts";
-import type { CostEstimate } from "./cost.ts";
+import type { TestShopCost } from "../testshop/cost.ts";
+import type { CostEstimate, PlatformCost } from "./cost.ts";
 import { type PlannedResource, resourceKey } from "./mocks.ts";
 
 type Props = Record<string, unknown>;
@@ -146,4 +147,23 @@ export function formatCost(
     `  monthly with ${importsPerMonth} imports and the test envs: spot ${usd(cost.monthly.spot)}  on-demand ${usd(cost.monthly.onDemand)}`,
   );
   return lines.join("\n");
+}
+
+export function formatPlatformCost(cost: PlatformCost | { region: string; error: string }): string {
+  if ("error" in cost) return `cost estimate: ${cost.error}`;
+  return [
+    `cost estimate (${cost.region}, USD; list prices in stacks/pricing.ts):`,
+    `  fixed/month ${usd(cost.monthly)} (${cost.items.map((i) => `${i.item} ${usd(i.usd)}`).join(", ")})`,
+    "  each test env adds its own hourly cost (ikou plan --stack testshop-<shop>-<env>)",
+  ].join("\n");
+}
+
+export function formatTestShopCost(cost: TestShopCost): string {
+  return [
+    `cost estimate (${cost.region}, USD, on-demand Fargate; list prices in stacks/pricing.ts):`,
+    `  test env    ${usd4(cost.perHour)}/env-hour, ${usd(cost.perMonth)}/env-month if left running`,
+    `  by service  ${Object.entries(cost.byService)
+      .map(([s, c]) => `${s} ${usd4(c)}/h`)
+      .join(", ")}`,
+  ].join("\n");
 }

@@ -28,23 +28,59 @@ describe("ikou plan", () => {
   const dirs: string[] = [];
   afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
-  it("has at least the two example shops committed", () => {
-    expect(committed).toEqual(expect.arrayContaining(["shop-sakura", "shop-momiji"]));
+  it("has the two example shops, a platform and a standing test env committed", () => {
+    expect(committed).toEqual(
+      expect.arrayContaining([
+        "shop-sakura",
+        "shop-momiji",
+        "platform-ap-northeast-1",
+        "testshop-sakura-main",
+      ]),
+    );
   });
 
-  it.each(committed)("plans %s cleanly: tree, passing policies, cost, outputs", async (stack) => {
-    const { code, stdout } = await plan("--stack", stack);
-    expect(stdout).toContain("plan: clean");
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/\+ ikou:infra:ImportBatch {2}/);
-    expect(stdout).toMatch(/\+ aws:batch:JobQueue .*order: 1=\S+-spot, 2=\S+-ondemand/);
-    expect(stdout).not.toMatch(/^\s+FAIL/m);
-    expect(stdout).toMatch(/per import {2}spot \$\d+\.\d\d {2}on-demand \$\d+\.\d\d/);
-    expect(stdout).toMatch(/test env {4}\$\d+\.\d{4}\/env-hour, \$\d+\.\d\d\/env-month/);
-    expect(stdout).toMatch(/test envs {3}\d+ env-hours\/month expected: \$\d+\.\d\d\/month/);
-    expect(stdout).toContain('"jobQueueArn"');
-    expect(stdout).not.toContain("offline-plan-placeholder-secret");
-  });
+  it.each(committed.filter((s) => s.startsWith("platform-")))(
+    "plans %s cleanly: the shared platform, envsvc and their fixed cost",
+    async (stack) => {
+      const { code, stdout } = await plan("--stack", stack);
+      expect(stdout).toContain("plan: clean");
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/\+ ikou:infra:EnvPlatform {2}/);
+      expect(stdout).toMatch(/\+ ikou:infra:EnvService {2}/);
+      expect(stdout).toMatch(/fixed\/month \$\d+\.\d\d \(ALB .*NAT gateway .*envsvc on Fargate/);
+      expect(stdout).not.toMatch(/^\s+FAIL/m);
+      expect(stdout).toContain('"httpsListenerArn"');
+    },
+  );
+
+  it.each(committed.filter((s) => s.startsWith("testshop-")))(
+    "plans %s cleanly against its shop's and platform's outputs, with its hourly cost",
+    async (stack) => {
+      const { code, stdout } = await plan("--stack", stack);
+      expect(stdout).toContain("plan: clean");
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/\+ ikou:infra:TestShop {2}/);
+      expect(stdout).toMatch(/test env {4}\$\d+\.\d{4}\/env-hour, \$\d+\.\d\d\/env-month if left running/);
+      expect(stdout).toContain('"targetGroupArnSuffix"');
+    },
+  );
+
+  it.each(committed.filter((s) => s.startsWith("shop-")))(
+    "plans %s cleanly: tree, passing policies, cost, outputs",
+    async (stack) => {
+      const { code, stdout } = await plan("--stack", stack);
+      expect(stdout).toContain("plan: clean");
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/\+ ikou:infra:ImportBatch {2}/);
+      expect(stdout).toMatch(/\+ aws:batch:JobQueue .*order: 1=\S+-spot, 2=\S+-ondemand/);
+      expect(stdout).not.toMatch(/^\s+FAIL/m);
+      expect(stdout).toMatch(/per import {2}spot \$\d+\.\d\d {2}on-demand \$\d+\.\d\d/);
+      expect(stdout).toMatch(/test env {4}\$\d+\.\d{4}\/env-hour, \$\d+\.\d\d\/env-month/);
+      expect(stdout).toMatch(/test envs {3}\d+ env-hours\/month expected: \$\d+\.\d\d\/month/);
+      expect(stdout).toContain('"jobQueueArn"');
+      expect(stdout).not.toContain("offline-plan-placeholder-secret");
+    },
+  );
 
   it("fails a bad config with exit code 2 and one line per problem naming the key", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "ikou-plan-"));
@@ -69,7 +105,7 @@ describe("ikou plan", () => {
       "config:\n  aws:region: [ap-northeast-1\n",
       /^\S+Pulumi\.shop-bad\.yaml: line 3 column 1: \w+: YAML syntax error$/,
     ],
-    ["a /26 VPC", "VPC26", /^  ikou:network\.vpc\.cidr: must be \/16 to \/24/],
+    ["a /26 VPC", "VPC26", /^ {2}ikou:network\.vpc\.cidr: must be \/16 to \/24/],
     ["a digits-only password it must accept", "DIGITS", undefined],
   ])("%s: exit 2 with one line, never a stack trace", async (_what, text, line) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "ikou-plan-"));

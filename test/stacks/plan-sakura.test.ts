@@ -3,11 +3,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { planStack, type PlanResult } from "../../stacks/plan/run.ts";
 import { IMAGE_UNITS } from "../../infra/registry.ts";
 
-let result: Extract<PlanResult, { config: unknown }>;
+let result: Extract<PlanResult, { kind: "shop" }>;
 
 beforeAll(async () => {
   const r = await planStack({ stack: "shop-sakura", stacksDir: "stacks" });
-  if (!("config" in r)) throw new Error(r.configProblems.join("\n"));
+  if (!("kind" in r) || r.kind !== "shop")
+    throw new Error("configProblems" in r ? r.configProblems.join("\n") : "not a shop stack");
   result = r;
 });
 
