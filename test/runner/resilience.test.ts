@@ -16,6 +16,9 @@ interface Report {
   resumed: boolean;
   totals: { read: number; loaded: number; rejected: number; skipped: number };
   checksums: Record<string, { source: { rows: number }; match?: boolean }>;
+  rowsThisAttempt: number;
+  rowsPerSec: number;
+  elapsedSec: number;
 }
 
 describe("resilience of ikou import", () => {
@@ -84,6 +87,12 @@ describe("resilience of ikou import", () => {
     const report = reportOf<Report>(resumed);
     expect(report.resumed).toBe(true);
     expect(report.totals).toEqual(cleanReport.totals);
+    // Speed counts this attempt's rows only, not those the killed attempt committed.
+    expect(report.rowsThisAttempt).toBeGreaterThan(0);
+    expect(report.rowsThisAttempt).toBeLessThan(report.totals.read);
+    expect(report.rowsPerSec).toBeLessThanOrEqual(
+      Math.ceil(report.rowsThisAttempt / Math.max(report.elapsedSec - 0.05, 0.001)),
+    );
     expect(await checkpoints(db)).toBeGreaterThan(committedBefore);
     expect(await sumsOf(db)).toEqual(cleanSums);
   });
