@@ -1,7 +1,7 @@
 // The one place envsvc talks to Pulumi: the Automation API on the project's own CLI, a file://
 // (or other) backend and the passphrase secrets provider, all from lib/pulumi-workspace.ts.
 import { LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -10,6 +10,8 @@ import type { InlineProgram } from "../core/model.ts";
 import type { StackDriver, StackEvents } from "../core/ports.ts";
 
 export const TESTSHOP_PROJECT = "ikou-testshop";
+
+type Options = Awaited<ReturnType<typeof workspaceOptions>>;
 
 export interface PulumiStacksOptions {
   /** file:// directory (or a backend URL) of the test shops' state. */
@@ -92,19 +94,31 @@ export class PulumiStacks implements StackDriver {
     this.project = o.projectName ?? TESTSHOP_PROJECT;
   }
 
-  private options() {
-    return workspaceOptions({
-      backend: this.o.backend,
-      passphrase: this.o.passphrase,
-      projectName: this.project,
-    });
+  /**
+   * Runs `fn` with workspace options on a work dir of its own, removed afterwards: the Automation
+   * API would otherwise leave one temp dir (with the stack's encrypted config) per call.
+   */
+  private async inWorkspace<T>(fn: (opts: Options) => Promise<T>): Promise<T> {
+    const workDir = await mkdtemp(path.join(os.tmpdir(), "envsvc-ws-"));
+    try {
+      return await fn(
+        await workspaceOptions({
+          backend: this.o.backend,
+          passphrase: this.o.passphrase,
+          projectName: this.project,
+          workDir,
+        }),
+      );
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
   }
 
-  private async select(stackName: string): Promise<Stack | undefined> {
+  private async select(stackName: string, opts: Options): Promise<Stack | undefined> {
     try {
       return await LocalWorkspace.selectStack(
         { stackName, projectName: this.project, program: async () => ({}) },
-        await this.options(),
+        opts,
       );
     } catch (err) {
       if (isMissingStack(err)) return undefined;
@@ -112,74 +126,84 @@ export class PulumiStacks implements StackDriver {
     }
   }
 
-  async up(
+  up(
     stackName: string,
     program: InlineProgram,
     config: Record<string, { value: string; secret?: boolean }>,
     events: StackEvents,
   ): Promise<Record<string, unknown>> {
-    const stack = await LocalWorkspace.createOrSelectStack(
-      { stackName, projectName: this.project, program },
-      await this.options(),
-    );
-    if (Object.keys(config).length) await stack.setAllConfig(config);
-    try {
-      const result = await stack.up({ onEvent: (e) => this.emit(e, events) });
-      return Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.value]));
-    } catch (err) {
-      throw new PulumiOperationError("up", stackName, err);
-    }
+    return this.inWorkspace(async (opts) => {
+      const stack = await LocalWorkspace.createOrSelectStack(
+        { stackName, projectName: this.project, program },
+        opts,
+      );
+      if (Object.keys(config).length) await stack.setAllConfig(config);
+      try {
+        const result = await stack.up({ onEvent: (e) => this.emit(e, events) });
+        return Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.value]));
+      } catch (err) {
+        throw new PulumiOperationError("up", stackName, err);
+      }
+    });
   }
 
-  async destroy(stackName: string, events: StackEvents): Promise<void> {
-    const stack = await this.select(stackName);
-    if (!stack) {
-      events.event(`stack ${stackName} does not exist: nothing to destroy`);
-      return;
-    }
-    try {
-      await stack.destroy({ onEvent: (e) => this.emit(e, events) });
-      await stack.workspace.removeStack(stackName);
-      events.event(`stack ${stackName} removed`);
-    } catch (err) {
-      throw new PulumiOperationError("destroy", stackName, err);
-    }
+  destroy(stackName: string, events: StackEvents): Promise<void> {
+    return this.inWorkspace(async (opts) => {
+      const stack = await this.select(stackName, opts);
+      if (!stack) {
+        events.event(`stack ${stackName} does not exist: nothing to destroy`);
+        return;
+      }
+      try {
+        await stack.destroy({ onEvent: (e) => this.emit(e, events) });
+        await stack.workspace.removeStack(stackName);
+        events.event(`stack ${stackName} removed`);
+      } catch (err) {
+        throw new PulumiOperationError("destroy", stackName, err);
+      }
+    });
   }
 
-  async outputs(stackName: string): Promise<Record<string, unknown> | undefined> {
-    const stack = await this.select(stackName);
-    if (!stack) return undefined;
-    const outs = await stack.outputs();
-    return Object.fromEntries(Object.entries(outs).map(([k, v]) => [k, v.value]));
+  outputs(stackName: string): Promise<Record<string, unknown> | undefined> {
+    return this.inWorkspace(async (opts) => {
+      const stack = await this.select(stackName, opts);
+      if (!stack) return undefined;
+      const outs = await stack.outputs();
+      return Object.fromEntries(Object.entries(outs).map(([k, v]) => [k, v.value]));
+    });
   }
 
-  async list(): Promise<string[]> {
-    const ws = await LocalWorkspace.create(await this.options());
-    return (await ws.listStacks()).map((s) => s.name.split("/").at(-1)!);
+  list(): Promise<string[]> {
+    return this.inWorkspace(async (opts) => {
+      const ws = await LocalWorkspace.create(opts);
+      return (await ws.listStacks()).map((s) => s.name.split("/").at(-1)!);
+    });
   }
 
   async recover(stackName: string, events: StackEvents): Promise<void> {
     await this.releaseStaleLocks(stackName, events);
-    const stack = await this.select(stackName);
-    if (!stack) {
-      events.event(`stack ${stackName} does not exist yet`);
-      return;
-    }
-    const state = await stack.exportStack();
-    const pending = (state.deployment as { pending_operations?: unknown[] }).pending_operations ?? [];
-    if (pending.length) {
-      // A SIGKILL mid-operation leaves these; the engine refuses to run until they are gone. The
-      // resources they name are created or deleted idempotently, so the resumed operation redoes them.
-      events.event(`clearing ${pending.length} pending operation(s) of the interrupted run`);
-      (state.deployment as { pending_operations?: unknown[] }).pending_operations = [];
-      await stack.importStack(state);
-    }
-    try {
-      await stack.refresh({ onEvent: (e) => this.emit(e, events) });
-    } catch (err) {
-      throw new PulumiOperationError("refresh", stackName, err);
-    }
-    events.event(`stack ${stackName} refreshed`);
+    await this.inWorkspace(async (opts) => {
+      const stack = await this.select(stackName, opts);
+      if (!stack) {
+        events.event(`stack ${stackName} does not exist yet`);
+        return;
+      }
+      const state = await stack.exportStack();
+      const pending = (state.deployment as { pending_operations?: unknown[] }).pending_operations ?? [];
+      if (pending.length) {
+        // A SIGKILL mid-operation leaves these; the engine refuses to run until they are gone. The
+        // resources they name are created or deleted idempotently, so the resumed operation redoes them.
+        events.event(`clearing ${pending.length} pending operation(s) of the interrupted run`);
+        (state.deployment as { pending_operations?: unknown[] }).pending_operations = [];
+        await stack.importStack(state);
+      }
+      try {
+        await stack.refresh({ onEvent: (e) => this.emit(e, events) });
+      } catch (err) {
+        throw new PulumiOperationError("refresh", stackName, err);
+      }
+      events.event(`stack ${stackName} refreshed`);
+    });
   }
 
   /** Lock files of the file backend: removed only when the process that wrote one is gone. */
