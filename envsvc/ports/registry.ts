@@ -12,6 +12,8 @@ import type {
 } from "../core/ports.ts";
 import { migrateRegistry } from "./registry-schema.ts";
 
+const POOL_SIZE = 8;
+
 const utc = (text: unknown): Date => new Date(`${String(text).replace(" ", "T")}Z`);
 const utcOrNull = (text: unknown): Date | null => (text === null || text === undefined ? null : utc(text));
 
@@ -56,8 +58,12 @@ export class MysqlRegistry implements Registry {
   /** Connects and applies the registry's migrations. */
   static async open(url: string): Promise<MysqlRegistry> {
     // timezone Z: Dates go in and come out as UTC whatever the host's zone.
-    const pool = mysqlPool(url, { connectionLimit: 8, timezone: "Z" });
+    const pool = mysqlPool(url, { connectionLimit: POOL_SIZE, timezone: "Z" });
     await migrateRegistry(pool);
+    // Open every pooled connection now: under a burst, connecting (handshake, auth) would land in
+    // the requests' own latency.
+    const conns = await Promise.all(Array.from({ length: POOL_SIZE }, () => pool.getConnection()));
+    for (const c of conns) c.release();
     return new MysqlRegistry(pool);
   }
 
