@@ -174,8 +174,9 @@ try {
     const body = (await res.json()) as { envs: unknown[] };
     if (res.status !== 200 || body.envs.length < 50) throw new Error(`list answered ${res.status}`);
   });
+  const listLoad = +os.loadavg()[0]!.toFixed(2);
   process.stdout.write(
-    `GET /api/envs, 50 envs, 200 req/s for ${listSeconds} s: p50 ${ms(percentile(list, 50))} ms, p99 ${ms(percentile(list, 99))} ms (${list.length} requests)\n`,
+    `GET /api/envs, 50 envs, 200 req/s for ${listSeconds} s: p50 ${ms(percentile(list, 50))} ms, p99 ${ms(percentile(list, 99))} ms (${list.length} requests; load average ${listLoad})\n`,
   );
 
   // (b) Slack acks while 4 creates (no data) run.
@@ -279,6 +280,9 @@ try {
         demoOrderRows: gen.rows.orders,
       },
       peakRssMb: rss,
+      // Latency tails on a shared 2-core machine follow its load: recorded to read them by.
+      listLoadAvg1m: listLoad,
+      loadAvg1m: +os.loadavg()[0]!.toFixed(2),
     })}\n`,
   );
 } finally {
