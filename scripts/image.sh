@@ -2,7 +2,8 @@
 # The runner's job image (Dockerfile's layout) built here without pulling a base image or running a
 # container: podman/runc cannot run containers on this machine (setrlimit: Operation not permitted),
 # so the image root is made from Debian's packages and run under tini in a PID namespace.
-#   scripts/image.sh build          -> out/image/rootfs (+ a buildah image ikou-runner:local when buildah works)
+#   scripts/image.sh build [--root-only] -> out/image/rootfs (+ a buildah image ikou-runner:local when
+#                                      buildah works, unless --root-only: what the tests run is the root)
 #   scripts/image.sh run [ikou args] -> the entrypoint (tini -- node /app/dist/bin/ikou.js) as PID 1 of
 #                                      a new PID namespace, chrooted into the read-only root as uid 10001,
 #                                      with /proc and a tmpfs /tmp; the host's network (local MariaDB)
@@ -23,24 +24,38 @@ build_base() {
 }
 
 build_app() { # compiled JS + production dependencies, as the Dockerfile's build stage makes them
-  local app="$out/app"
-  rm -rf "$app" && mkdir -p "$app"
+  local app="$out/app" modules
+  rm -rf "$app" && mkdir -p "$app/node_modules"
   (cd "$IKOU_ROOT" && npm run --silent build) >&2
   cp -a "$IKOU_ROOT/dist" "$app/dist"
   cp "$IKOU_ROOT/package.json" "$IKOU_ROOT/package-lock.json" "$app/"
-  cp -a "$(readlink -f "$IKOU_ROOT/node_modules")" "$app/node_modules"
-  (cd "$app" && npm prune --omit=dev --no-audit --no-fund --ignore-scripts >/dev/null 2>&1)
+  # The production tree only (what `npm prune --omit=dev` would leave), copied from the installed one.
+  modules="$(readlink -f "$IKOU_ROOT/node_modules")"
+  # npm ls exits non-zero on any extraneous package; the list it prints is still complete.
+  { (cd "$IKOU_ROOT" && npm ls --omit=dev --all --parseable 2>/dev/null) || true; } | tail -n +2 |
+    sed "s#^$modules/##; s#^$IKOU_ROOT/node_modules/##" | grep -v '/node_modules/' | sort -u |
+    (cd "$modules" && xargs -r cp -al --parents -t "$app/node_modules")
+  cp -a "$modules/.bin" "$app/node_modules/" 2>/dev/null || true
 }
 
 build() {
   build_base
   build_app
-  rm -rf "$rootfs" && mkdir -p "$rootfs"
-  tar -xf "$base" -C "$rootfs"
+  # The base is unpacked once; each root is a hard-linked copy (seconds, not minutes). Nothing
+  # writes into it in place: the job sees it read-only, and the two files changed here are replaced.
+  local unpacked="${base%.tar}.root"
+  if [ ! -x "$unpacked/usr/bin/tini" ]; then
+    rm -rf "$unpacked" && mkdir -p "$unpacked" && tar -xf "$base" -C "$unpacked"
+  fi
+  rm -rf "$rootfs" && cp -al "$unpacked" "$rootfs"
   mv "$out/app" "$rootfs/app"
+  local f
+  for f in passwd group; do
+    cp "$rootfs/etc/$f" "$out/$f" && rm "$rootfs/etc/$f" && mv "$out/$f" "$rootfs/etc/$f"
+  done
   echo "ikou:x:$UID_JOB:$UID_JOB::/nonexistent:/usr/sbin/nologin" >>"$rootfs/etc/passwd"
   echo "ikou:x:$UID_JOB:" >>"$rootfs/etc/group"
-  if command -v buildah >/dev/null 2>&1; then
+  if [ "${1:-}" != --root-only ] && command -v buildah >/dev/null 2>&1; then
     local ctr
     ctr=$(buildah from scratch 2>/dev/null) && {
       buildah copy "$ctr" "$rootfs" / >/dev/null
@@ -67,7 +82,7 @@ run() {
 }
 
 case "${1:-}" in
-  build) build ;;
+  build) shift; build "$@" ;;
   run) shift; run "$@" ;;
   *) echo "usage: scripts/image.sh build | run [ikou args]" >&2; exit 2 ;;
 esac
