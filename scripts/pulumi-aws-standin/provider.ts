@@ -121,6 +121,22 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** Inputs that scope a name in AWS (a security group's name is unique per VPC, a record's per zone). */
+const NAME_SCOPES = ["vpcId", "cluster", "zoneId", "namespaceId", "type"] as const;
+
+/**
+ * The key AWS refuses a second resource under, if any: its name within its scope, or a listener
+ * rule's priority on its listener. Resources without one (task definitions are revisions) get none.
+ */
+export function uniquenessKey(type: string, inputs: Props): string | undefined {
+  if (type === "aws:lb/listenerRule:ListenerRule")
+    return `${type} ${String(inputs["listenerArn"])} priority ${String(inputs["priority"])}`;
+  const name = inputs["name"] ?? inputs["bucket"];
+  if (typeof name !== "string" || type === "aws:ecs/taskDefinition:TaskDefinition") return undefined;
+  const scope = NAME_SCOPES.map((k) => inputs[k]).filter((v) => typeof v === "string");
+  return [type, ...scope, name].join(" ");
+}
+
 export interface StandinOptions {
   region: string;
   /** Called with each operation, for tests that want to see what the engine asked for. */
@@ -129,6 +145,18 @@ export interface StandinOptions {
 
 export function awsStandin(opts: StandinOptions): provider.Provider {
   const note = (kind: string, urn: string) => opts.onOperation?.({ kind, ...parseUrn(urn) });
+  // Like AWS, refuse a second resource with a name (or listener priority) in use, across all stacks.
+  const taken = new Map<string, string>();
+  const claim = (type: string, urn: string, inputs: Props) => {
+    const key = uniquenessKey(type, inputs);
+    if (!key) return;
+    const owner = taken.get(key);
+    if (owner && owner !== urn) throw new Error(`already exists: ${key} (held by ${owner})`);
+    taken.set(key, urn);
+  };
+  const release = (urn: string) => {
+    for (const [key, owner] of taken) if (owner === urn) taken.delete(key);
+  };
   return {
     version: AWS_PROVIDER_VERSION,
     async check(urn, _olds, news) {
@@ -145,6 +173,7 @@ export function awsStandin(opts: StandinOptions): provider.Provider {
       note("create", urn);
       const { type, name } = parseUrn(urn);
       const props = inputs as Props;
+      claim(type, urn, props);
       const id = idFor(type, urn, props);
       const region = str(props["region"], opts.region);
       // What the program set wins over what AWS computes (a TopicPolicy's `arn` input is the topic's).
@@ -158,11 +187,14 @@ export function awsStandin(opts: StandinOptions): provider.Provider {
       note("update", urn);
       const { type, name } = parseUrn(urn);
       const props = news as Props;
+      release(urn);
+      claim(type, urn, props);
       const keep = computed(type, name, id, props, str(props["region"], opts.region));
       return { outs: { ...(olds as Props), ...keep, ...props } };
     },
     async delete(_id, urn) {
       note("delete", urn);
+      release(urn);
     },
     async invoke(token, inputs) {
       switch (token) {
