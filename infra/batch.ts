@@ -7,6 +7,17 @@ import { type ShopIdentity, shopName, shopTags } from "./tags.ts";
 /** The job definitions a shop gets; each runs `ikou <stage>` (lib/job-contract.ts). */
 export const JOB_STAGES = ["transform", "import"] as const satisfies readonly JobCommand[];
 export type JobStage = (typeof JOB_STAGES)[number];
+/** The stage `ikou submit` runs after an import array: proves the run as a whole (submit/verify.ts). */
+export const VERIFY_STAGE = "verify" as const satisfies JobCommand;
+export type DefinedStage = JobStage | typeof VERIFY_STAGE;
+
+/**
+ * Verify reads the shards' reports, scans the exports' bytes once and runs checksum queries: one
+ * vCPU and 2 GB (a Fargate pair) whatever the import's size; it waits and retries like the import.
+ */
+export function verifyJobSpec(importJob: JobSpec): JobSpec {
+  return { vcpu: 1, memoryMiB: 2048, timeoutMinutes: importJob.timeoutMinutes, attempts: importJob.attempts };
+}
 
 /** What Fargate writes as the stopped reason when it reclaims Fargate Spot capacity. */
 export const SPOT_INTERRUPTED_REASON = "Your Spot Task was interrupted*";
@@ -74,7 +85,7 @@ export interface ImportBatchArgs {
  */
 export class ImportBatch extends pulumi.ComponentResource {
   readonly jobQueueArn: pulumi.Output<string>;
-  readonly jobDefinitionArns: Record<JobStage, pulumi.Output<string>>;
+  readonly jobDefinitionArns: Record<DefinedStage, pulumi.Output<string>>;
   readonly logGroupName: pulumi.Output<string>;
   readonly dbSecretArn: pulumi.Output<string>;
   readonly alertTopicArn: pulumi.Output<string>;
@@ -109,8 +120,8 @@ export class ImportBatch extends pulumi.ComponentResource {
     const queue = this.queue(name, args);
     const alerts = this.failureAlerts(name, args, queue);
 
-    const definitions = JOB_STAGES.map((stage) => {
-      const spec = args.jobs[stage];
+    const definitions = [...JOB_STAGES, VERIFY_STAGE].map((stage) => {
+      const spec = stage === VERIFY_STAGE ? verifyJobSpec(args.jobs.import) : args.jobs[stage];
       const def = new aws.batch.JobDefinition(
         `${name}-${stage}`,
         {
@@ -163,7 +174,7 @@ export class ImportBatch extends pulumi.ComponentResource {
     });
 
     this.jobQueueArn = queue.arn;
-    this.jobDefinitionArns = Object.fromEntries(definitions) as Record<JobStage, pulumi.Output<string>>;
+    this.jobDefinitionArns = Object.fromEntries(definitions) as Record<DefinedStage, pulumi.Output<string>>;
     this.logGroupName = logGroup.name;
     this.dbSecretArn = secret.arn;
     this.alertTopicArn = alerts.arn;

@@ -43,7 +43,7 @@ describe("plan of shop-sakura", () => {
       testShopSource: { sourceRepo: string; db: { name: string; secretArn: string } };
     };
     expect(outputs.jobQueueArn).toMatch(/^arn:aws:batch:ap-northeast-1:/);
-    expect(Object.keys(outputs.jobDefinitionArns)).toEqual(["transform", "import"]);
+    expect(Object.keys(outputs.jobDefinitionArns)).toEqual(["transform", "import", "verify"]);
     expect(outputs.bucketName).toBe("ikou-shop-sakura-prod-data");
     expect(Object.keys(outputs.repositoryUrls).sort()).toEqual([...IMAGE_UNITS].sort());
     expect(outputs.testShopSource).toMatchObject({
