@@ -19,16 +19,19 @@ export function unmappedHeaders(reader: EntityReader, headers: readonly string[]
  * under their header, a later row's only where it differs, under `<header> (line N)`.
  */
 export function extraOf(rows: readonly SourceRow[], unmapped: readonly string[]): string | null {
-  let extra: Record<string, string> | undefined;
+  if (unmapped.length === 0) return null;
+  // Written as text directly: a keyed object per group, then JSON.stringify, cost ~7% of the parse thread.
+  let json = "";
   const head = rows[0]!.fields;
-  for (const [i, row] of rows.entries()) {
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
     for (const h of unmapped) {
-      const v = row.fields[h] ?? "";
-      if (v === "" || (i > 0 && v === head[h])) continue;
-      (extra ??= {})[i === 0 ? h : `${h} (line ${row.line})`] = v;
+      const v = row.fields[h];
+      if (!v || (i > 0 && v === head[h])) continue;
+      json += `${json ? "," : "{"}${JSON.stringify(i === 0 ? h : `${h} (line ${row.line})`)}:${JSON.stringify(v)}`;
     }
   }
-  return extra ? JSON.stringify(extra) : null;
+  return json ? `${json}}` : null;
 }
 
 /** Puts the group's extra on its entity row, when it has one. */

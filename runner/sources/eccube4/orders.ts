@@ -47,6 +47,8 @@ function readOrderHead(c: Cells, orderId: string, findings: Finding[]): OrderHea
     ordered_at: tokyo(c, "受注日"),
     paid_at: tokyo(c, "入金日"),
     note: c.text("ショップ用メモ欄"),
+    // Filled from the unmapped columns (core/extra-columns.ts); declared here so every order has one shape.
+    extra: null as string | null,
   };
   const record: TargetRecord = {
     table: "orders",
