@@ -23,13 +23,14 @@ import { hashExport, listExports, runIdOf, uploadExports } from "./upload.ts";
 
 const USAGE = `usage:
   ikou submit --stack <shop> | --outputs <file.json>  --input <dir> [--shards N] [--vcpu X --memory MiB]
-              [--timeout <minutes per child>] [--detach] [--poll <seconds>] [--no-split]
+              [--timeout <minutes per child>] [--detach] [--poll <seconds>] [--split]
   ikou submit --local --input <dir> --source S --db mysql://… [--shards N] [--out dir] [--attempts N]
               [--parallel N] [--chunk N] (passed to each child's ikou import)
   ikou status <run> --stack <shop> | --outputs <file.json> | --local [--out dir]
   ikou cancel <run> --stack <shop> | --outputs <file.json> | --local [--out dir]
-With 2 or more shards a split stage first cuts the exports into one set of files per shard;
---no-split lets every child filter the whole input instead (README: the figures).
+By default every child reads the whole input and keeps its shard (rejects cite the client's own
+file lines). --split first cuts the exports into one set of files per shard, so each child parses
+1/N of them; rejects and line notes then cite the shard files' lines (README: the figures).
 The stack's outputs come from its backend ($PULUMI_BACKEND_URL or --backend, passphrase in
 $PULUMI_CONFIG_PASSPHRASE) unless --outputs names a JSON file of them.`;
 
@@ -51,7 +52,7 @@ const OPTIONS = {
   attempts: { type: "string" },
   parallel: { type: "string" },
   chunk: { type: "string" },
-  "no-split": { type: "boolean", default: false },
+  split: { type: "boolean", default: false },
 } as const;
 
 type Flags = ReturnType<typeof parse>["values"];
@@ -144,7 +145,7 @@ async function submitBatch(values: Flags): Promise<number> {
     for (const w of definitionWarnings(stage, defs[stage])) say(`warning: ${w}`);
   const flags = {
     shards,
-    split: !values["no-split"],
+    split: values.split,
     ...(vcpu ? { vcpu } : {}),
     ...(memoryMiB ? { memoryMiB } : {}),
     ...(timeoutMinutes ? { timeoutMinutes } : {}),
@@ -281,7 +282,7 @@ async function submitLocal(values: Flags): Promise<number> {
     timeoutMinutes: positiveInt("timeout", values.timeout),
     parallel: positiveInt("parallel", values.parallel),
     chunk: positiveInt("chunk", values.chunk),
-    split: !values["no-split"],
+    split: values.split,
     outDir: values.out ?? "out/runs",
     say,
   });

@@ -2,7 +2,9 @@
 // runner's own rule (a group goes where crc32 of its first row's shard key mod N says, so a
 // customer and their orders stay together), copying each record's bytes unchanged (same encoding,
 // same quoting) behind the file's own header. Each import child then reads 1/N of the input
-// instead of parsing all of it (README: filtering costs each child a full parse).
+// instead of parsing all of it (README: filtering costs each child a full parse). The price: a
+// shard file's line numbers are not the client's, so rejects and the runner's line notes cite the
+// shard file (kept beside the exports with a manifest), which is why the stage is opt-in (--split).
 import { createWriteStream } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";

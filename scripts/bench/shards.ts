@@ -86,7 +86,7 @@ async function shardedRun(db: string, input: string, shards: number, split: bool
       String(shards),
       "--out",
       runs,
-      ...(split ? [] : ["--no-split"]),
+      ...(split ? ["--split"] : []),
     ],
     { env: localJobEnv({ LOG_LEVEL: "warn" }), maxBuffer: 1 << 24 },
   );

@@ -53,6 +53,7 @@ describe("ikou submit on AWS Batch (moto)", () => {
       input,
       "--shards",
       "4",
+      "--split",
       "--vcpu",
       "1",
       "--memory",
@@ -228,7 +229,7 @@ describe("ikou submit when Batch fails the jobs (moto, MOTO_SIMPLE_BATCH_FAIL_AF
     const input = await exportsDir(dir);
     const env = { AWS_ENDPOINT_URL: endpoint };
     const sub = await runIkou(
-      ["submit", "--outputs", stack.outputsFile, "--input", input, "--shards", "2", "--no-split", "--detach"],
+      ["submit", "--outputs", stack.outputsFile, "--input", input, "--shards", "2", "--detach"],
       env,
     );
     expect(sub.code, sub.stderr).toBe(0);
