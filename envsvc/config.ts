@@ -73,6 +73,25 @@ const schema = z.object({
   /** croner patterns: the idle/expiry sweep and the backstop reconciliation. */
   IKOU_SWEEP_CRON: z.string().refine(validCron, "expected a cron pattern").default("* * * * *"),
   IKOU_RECONCILE_CRON: z.string().refine(validCron, "expected a cron pattern").default("*/15 * * * *"),
+  /** Where new envs run; EnvService (infra/envservice.ts) sets aws. */
+  IKOU_ENV_TARGET: z.enum(["local", "aws"], { error: "expected local or aws" }).default("local"),
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "expected an AWS region like ap-northeast-1")
+    .optional(),
+  /** Overrides IKOU_BACKEND_DIR (e.g. s3://bucket on AWS). */
+  PULUMI_BACKEND_URL: z
+    .string()
+    .regex(/^[a-z0-9]+:\/\/\S+$/, "expected a backend URL like s3://bucket or file:///dir")
+    .optional(),
+  /** A KMS secrets provider (awskms://…) instead of the passphrase. */
+  PULUMI_SECRETS_PROVIDER: z
+    .string()
+    .regex(
+      /^(passphrase|(awskms|gcpkms|azurekeyvault|hashivault):\/\/\S+)$/,
+      "expected passphrase or a KMS URL like awskms://alias/…",
+    )
+    .optional(),
   IKOU_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -89,6 +108,10 @@ export interface EnvsvcConfig {
   backend: string;
   dataDir: string;
   passphrase: string | undefined;
+  /** undefined: the passphrase provider. */
+  secretsProvider: string | undefined;
+  target: "local" | "aws";
+  awsRegion: string | undefined;
   demoOrders: number;
   sweepCron: string;
   reconcileCron: string;
@@ -117,6 +140,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EnvsvcConfig {
     throw new ConfigError([
       `IKOU_IDLE_WARNING_MINUTES: expected less than IKOU_IDLE_HOURS (${c.IKOU_IDLE_HOURS} h), got ${c.IKOU_IDLE_WARNING_MINUTES}`,
     ]);
+  if (c.IKOU_ENV_TARGET === "aws" && !c.AWS_REGION)
+    throw new ConfigError(["AWS_REGION: required when IKOU_ENV_TARGET=aws"]);
   return {
     port: c.PORT,
     host: c.HOST,
@@ -132,9 +157,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EnvsvcConfig {
     },
     operationCap: c.IKOU_OP_CONCURRENCY,
     perUserQuota: c.IKOU_USER_QUOTA,
-    backend: resolveDir(c.IKOU_BACKEND_DIR),
+    backend: c.PULUMI_BACKEND_URL ?? resolveDir(c.IKOU_BACKEND_DIR),
     dataDir: resolveDir(c.IKOU_DATA_DIR),
     passphrase: c.IKOU_PASSPHRASE,
+    secretsProvider: c.PULUMI_SECRETS_PROVIDER === "passphrase" ? undefined : c.PULUMI_SECRETS_PROVIDER,
+    target: c.IKOU_ENV_TARGET,
+    awsRegion: c.AWS_REGION,
     demoOrders: c.IKOU_DEMO_ORDERS,
     sweepCron: c.IKOU_SWEEP_CRON,
     reconcileCron: c.IKOU_RECONCILE_CRON,

@@ -22,6 +22,7 @@ import { MysqlRegistry } from "./ports/registry.ts";
 import { ReviewReader } from "./ports/review-data.ts";
 import { startSchedule } from "./ports/scheduler.ts";
 import { SlackIdleNotifier } from "./ports/slack-notifier.ts";
+import { AwsTarget } from "./targets/aws.ts";
 import { LocalTarget } from "./targets/local.ts";
 
 export interface StartOptions {
@@ -151,9 +152,14 @@ export async function startEnvsvc(config: EnvsvcConfig, opts: StartOptions = {})
   if (!/^[a-z0-9]+:\/\//.test(config.backend)) await mkdir(config.backend, { recursive: true });
   const passphrase = await passphraseOf(config);
   const reviewSecret = createHmac("sha256", passphrase).update("envsvc review links").digest("base64url");
+  if (config.secretsProvider) log.info({ secretsProvider: config.secretsProvider }, "stack secrets by KMS");
 
   const registry = await MysqlRegistry.open(config.mysqlUrl);
-  const stacks = new PulumiStacks({ backend: config.backend, passphrase });
+  const stacks = new PulumiStacks({
+    backend: config.backend,
+    passphrase,
+    secretsProvider: config.secretsProvider,
+  });
   let publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
   const local = new LocalTarget({
     adminUrl: config.mysqlUrl,
@@ -167,8 +173,14 @@ export async function startEnvsvc(config: EnvsvcConfig, opts: StartOptions = {})
   const service = new EnvService({
     registry,
     stacks,
-    targets: { local },
-    defaultTarget: "local",
+    // Local stays registered on AWS too, so envs it made earlier can still be destroyed.
+    targets: {
+      local,
+      ...(config.target === "aws"
+        ? { aws: new AwsTarget({ region: config.awsRegion!, clock: () => clock.now().getTime() }) }
+        : {}),
+    },
+    defaultTarget: config.target,
     notifier: opts.notifier ?? idleNotifier(config, registry, () => publicUrl, log),
     clock,
     log,

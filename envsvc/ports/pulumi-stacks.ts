@@ -5,18 +5,22 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { backendUrl, workspaceOptions } from "../../lib/pulumi-workspace.ts";
+import { backendUrl, PROJECT_NAME, workspaceOptions } from "../../lib/pulumi-workspace.ts";
 import type { InlineProgram } from "../core/model.ts";
 import type { StackDriver, StackEvents } from "../core/ports.ts";
 
-export const TESTSHOP_PROJECT = "ikou-testshop";
+// The project's own name: on AWS, envsvc's task role may write the state of ikou/testshop-* stacks only.
+export const TESTSHOP_PROJECT = PROJECT_NAME;
 
 type Options = Awaited<ReturnType<typeof workspaceOptions>>;
 
 export interface PulumiStacksOptions {
   /** file:// directory (or a backend URL) of the test shops' state. */
   backend: string;
+  /** For the passphrase provider; unused with a KMS one. */
   passphrase: string;
+  /** A KMS provider URL (awskms://…); absent: the passphrase provider. */
+  secretsProvider?: string;
   projectName?: string;
   /** How long recovery waits for a live lock owner before giving up. */
   lockWaitMs?: number;
@@ -101,14 +105,17 @@ export class PulumiStacks implements StackDriver {
   private async inWorkspace<T>(fn: (opts: Options) => Promise<T>): Promise<T> {
     const workDir = await mkdtemp(path.join(os.tmpdir(), "envsvc-ws-"));
     try {
-      return await fn(
-        await workspaceOptions({
-          backend: this.o.backend,
-          passphrase: this.o.passphrase,
-          projectName: this.project,
-          workDir,
-        }),
-      );
+      const opts = await workspaceOptions({
+        backend: this.o.backend,
+        passphrase: this.o.passphrase,
+        projectName: this.project,
+        workDir,
+      });
+      if (this.o.secretsProvider) {
+        opts.secretsProvider = this.o.secretsProvider;
+        delete (opts.envVars as Record<string, string>).PULUMI_CONFIG_PASSPHRASE;
+      }
+      return await fn(opts);
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }

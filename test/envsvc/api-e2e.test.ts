@@ -87,7 +87,7 @@ describe("envsvc end to end through HTTP on the real engine", () => {
       expect(text, file).not.toContain(svc.config.passphrase!);
     }
     const state = await readFile(
-      path.join(svc.config.backend, `.pulumi/stacks/ikou-testshop/${stackNameOf(env)}.json`),
+      path.join(svc.config.backend, `.pulumi/stacks/ikou/${stackNameOf(env)}.json`),
       "utf8",
     );
     expect(state).toContain("ciphertext");

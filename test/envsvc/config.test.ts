@@ -59,3 +59,35 @@ describe("envsvc configuration", () => {
     );
   });
 });
+
+describe("envsvc configuration on AWS (as infra/envservice.ts runs it)", () => {
+  it("takes the target, region, state bucket and KMS secrets provider", () => {
+    const c = loadConfig({
+      IKOU_ENV_TARGET: "aws",
+      AWS_REGION: "ap-northeast-1",
+      PULUMI_BACKEND_URL: "s3://ikou-envsvc-state",
+      PULUMI_SECRETS_PROVIDER: "awskms://alias/ikou-envsvc",
+    });
+    expect(c).toMatchObject({
+      target: "aws",
+      awsRegion: "ap-northeast-1",
+      backend: "s3://ikou-envsvc-state",
+      secretsProvider: "awskms://alias/ikou-envsvc",
+    });
+    expect(loadConfig({ PULUMI_SECRETS_PROVIDER: "passphrase" }).secretsProvider).toBeUndefined();
+  });
+
+  it("refuses aws without a region, an unknown target or secrets provider", () => {
+    expect(problems({ IKOU_ENV_TARGET: "aws" })).toEqual(["AWS_REGION: required when IKOU_ENV_TARGET=aws"]);
+    const found = problems({
+      IKOU_ENV_TARGET: "gcp",
+      PULUMI_SECRETS_PROVIDER: "vault",
+      PULUMI_BACKEND_URL: "bucket",
+    });
+    expect(found.map((p) => p.split(":")[0]).sort()).toEqual([
+      "IKOU_ENV_TARGET",
+      "PULUMI_BACKEND_URL",
+      "PULUMI_SECRETS_PROVIDER",
+    ]);
+  });
+});
