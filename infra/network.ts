@@ -1,9 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { cidrSubnet } from "./cidr.ts";
+import { DbPeering, MYSQL_PORT, type PeerArgs } from "./peering.ts";
 import { type ShopIdentity, shopName, shopTags } from "./tags.ts";
 
-export const MYSQL_PORT = 3306;
+export { MYSQL_PORT, type PeerArgs } from "./peering.ts";
 
 /** Services the Batch tasks reach privately when egress is "endpoints" (S3 goes through a gateway endpoint). */
 export const INTERFACE_ENDPOINTS = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
@@ -11,23 +12,6 @@ export const INTERFACE_ENDPOINTS = ["ecr.api", "ecr.dkr", "logs", "secretsmanage
 export type VpcChoice =
   | { cidr: string; azs: string[] }
   | { existingVpcId: string; cidr: string; subnetIds: string[]; routeTableIds: string[] };
-
-export interface PeerArgs {
-  vpcId: string;
-  cidrs: string[];
-  routeTableIds: string[];
-  dbSecurityGroupId: string;
-  /** Set when the production DB lives in another account; the accepter side then runs as `roleArn`. */
-  accountId?: string;
-  roleArn?: string;
-  /** The peer's region; defaults to the stack's (the config refuses any other, see stacks/config.ts). */
-  region?: string;
-  /**
-   * Private hosted zone the DB's name lives in (e.g. `shops-db.internal.example`). It resolves only
-   * in VPCs associated with the zone, so the migration VPC is associated with it.
-   */
-  privateHostedZoneId?: string;
-}
 
 export interface MigrationNetworkArgs {
   identity: ShopIdentity;
@@ -74,13 +58,24 @@ export class MigrationNetwork extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const peering = this.peer(name, vpc, args.peer, args.region, batchSg);
+    const peering = new DbPeering(
+      name,
+      {
+        identity: args.identity,
+        region: args.region,
+        vpc,
+        peer: args.peer,
+        clientSecurityGroupId: batchSg.id,
+        clientDescription: `ikou ${this.id.shop} import tasks`,
+      },
+      { parent: this },
+    );
     this.egress(name, vpc, args, batchSg);
 
     this.vpcId = pulumi.output(vpc.id);
     this.subnetIds = pulumi.output(vpc.subnetIds);
     this.batchSecurityGroupId = batchSg.id;
-    this.peeringConnectionId = peering.id;
+    this.peeringConnectionId = peering.peeringConnectionId;
     this.registerOutputs({
       vpcId: this.vpcId,
       subnetIds: this.subnetIds,
@@ -187,141 +182,6 @@ export class MigrationNetwork extends pulumi.ComponentResource {
       `${name}-private-default`,
       { routeTableId: privateRt.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id },
       child,
-    );
-  }
-
-  private peer(
-    name: string,
-    vpc: Vpc,
-    peer: PeerArgs,
-    region: string,
-    batchSg: aws.ec2.SecurityGroup,
-  ): aws.ec2.VpcPeeringConnection {
-    const crossAccount = peer.accountId !== undefined;
-    // The production side is edited as the production account, never with the migration account's
-    // credentials. Its region is explicit: a provider without one follows AWS_REGION of whoever runs `up`.
-    const peerProvider = crossAccount
-      ? new aws.Provider(
-          `${name}-peer`,
-          {
-            region: peer.region ?? region,
-            assumeRoles: [{ roleArn: peer.roleArn, sessionName: shopName(this.id, "peering") }],
-          },
-          { parent: this },
-        )
-      : undefined;
-    const onPeer = { parent: this, provider: peerProvider };
-
-    const peering = new aws.ec2.VpcPeeringConnection(
-      `${name}-peering`,
-      {
-        vpcId: vpc.id,
-        peerVpcId: peer.vpcId,
-        peerOwnerId: peer.accountId,
-        autoAccept: !crossAccount,
-        tags: shopTags(this.id, { Name: shopName(this.id, "to-db") }),
-      },
-      { parent: this },
-    );
-    const accepted = crossAccount
-      ? new aws.ec2.VpcPeeringConnectionAccepter(
-          `${name}-peering-accepter`,
-          {
-            vpcPeeringConnectionId: peering.id,
-            autoAccept: true,
-            tags: shopTags(this.id, { Name: shopName(this.id, "from-migration") }),
-          },
-          onPeer,
-        )
-      : peering;
-
-    this.peeringDns(name, vpc, peer, peering, accepted, peerProvider);
-
-    peer.cidrs.forEach((cidr, c) =>
-      vpc.routeTableIds.forEach(
-        (rt, r) =>
-          new aws.ec2.Route(
-            `${name}-to-db-${r}-${c}`,
-            { routeTableId: rt, destinationCidrBlock: cidr, vpcPeeringConnectionId: peering.id },
-            { parent: this, dependsOn: [accepted] },
-          ),
-      ),
-    );
-    peer.routeTableIds.forEach(
-      (rt) =>
-        new aws.ec2.Route(
-          `${name}-from-db-${rt}`,
-          { routeTableId: rt, destinationCidrBlock: vpc.cidr, vpcPeeringConnectionId: peering.id },
-          { ...onPeer, dependsOn: [accepted] },
-        ),
-    );
-
-    // Across accounts a security group is referenced as <account>/<sg-id>.
-    const source = crossAccount
-      ? pulumi.interpolate`${aws.getCallerIdentityOutput({}, { parent: this }).accountId}/${batchSg.id}`
-      : batchSg.id;
-    new aws.vpc.SecurityGroupIngressRule(
-      `${name}-db-from-batch`,
-      {
-        securityGroupId: peer.dbSecurityGroupId,
-        ipProtocol: "tcp",
-        fromPort: MYSQL_PORT,
-        toPort: MYSQL_PORT,
-        referencedSecurityGroupId: source,
-        description: `ikou ${this.id.shop} import tasks`,
-        tags: this.tags,
-      },
-      { ...onPeer, dependsOn: [accepted] },
-    );
-    return peering;
-  }
-
-  /**
-   * Lets each side resolve the other's DNS names to private addresses over the peering (an RDS
-   * endpoint's public name otherwise resolves to its public IP, which the peering does not route),
-   * and associates the DB's private hosted zone with the migration VPC. Both need the peering active.
-   */
-  private peeringDns(
-    name: string,
-    vpc: Vpc,
-    peer: PeerArgs,
-    peering: aws.ec2.VpcPeeringConnection,
-    accepted: pulumi.Resource,
-    peerProvider: aws.Provider | undefined,
-  ): void {
-    const dns = { allowRemoteVpcDnsResolution: true };
-    if (peerProvider) {
-      // Across accounts each side sets its own half, with its own credentials.
-      new aws.ec2.PeeringConnectionOptions(
-        `${name}-peering-dns`,
-        { vpcPeeringConnectionId: peering.id, requester: dns },
-        { parent: this, dependsOn: [accepted] },
-      );
-      new aws.ec2.PeeringConnectionOptions(
-        `${name}-peering-dns-accepter`,
-        { vpcPeeringConnectionId: peering.id, accepter: dns },
-        { parent: this, provider: peerProvider, dependsOn: [accepted] },
-      );
-    } else {
-      new aws.ec2.PeeringConnectionOptions(
-        `${name}-peering-dns`,
-        { vpcPeeringConnectionId: peering.id, requester: dns, accepter: dns },
-        { parent: this, dependsOn: [accepted] },
-      );
-    }
-    if (!peer.privateHostedZoneId) return;
-    // A zone in another account is associated in two steps: its owner authorizes, then we associate.
-    const authorization = peerProvider
-      ? new aws.route53.VpcAssociationAuthorization(
-          `${name}-db-zone`,
-          { zoneId: peer.privateHostedZoneId, vpcId: vpc.id },
-          { parent: this, provider: peerProvider },
-        )
-      : undefined;
-    new aws.route53.ZoneAssociation(
-      `${name}-db-zone`,
-      { zoneId: peer.privateHostedZoneId, vpcId: vpc.id },
-      { parent: this, dependsOn: authorization ? [authorization] : [] },
     );
   }
 

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { cidrSubnet } from "./cidr.ts";
 import { ECR_PULL_ACTIONS, policyDocument } from "./iam.ts";
+import { DbPeering, MYSQL_PORT, type PeerArgs } from "./peering.ts";
 import { type ShopIdentity, shopName, shopTags } from "./tags.ts";
 import { TEST_SHOP_NAME_PREFIX, TEST_SHOP_PARAMETER_ROOT } from "./testshop.ts";
 
@@ -14,6 +15,8 @@ export interface EnvPlatformArgs {
   hostedZoneId: string;
   /** ACM certificate for `*.<domain>` in this region. */
   certificateArn: string;
+  /** The production DB the test envs' backends read the migrated data from, peered like a shop's. */
+  dbPeer?: PeerArgs;
 }
 
 /**
@@ -156,7 +159,7 @@ export class EnvPlatform extends pulumi.ComponentResource {
         name: shopName(this.id, "tasks"),
         vpcId: vpc.id,
         description: "ikou test envs and envsvc: egress to AWS APIs and image pulls via NAT",
-        tags: this.tags,
+        tags: shopTags(this.id, { "ikou:role": "testshop-tasks" }),
       },
       child,
     );
@@ -173,6 +176,38 @@ export class EnvPlatform extends pulumi.ComponentResource {
       },
       child,
     );
+
+    if (args.dbPeer) {
+      const peer = args.dbPeer;
+      new DbPeering(
+        `${name}-db`,
+        {
+          identity: this.id,
+          region: args.region,
+          vpc: { id: vpc.id, cidr: args.vpc.cidr, routeTableIds: [privateRt.id] },
+          peer,
+          clientSecurityGroupId: tasksSg.id,
+          clientDescription: `ikou test envs of ${args.region}`,
+        },
+        child,
+      );
+      peer.cidrs.forEach(
+        (cidr, i) =>
+          new aws.vpc.SecurityGroupEgressRule(
+            `${name}-tasks-mysql-${i}`,
+            {
+              securityGroupId: tasksSg.id,
+              ipProtocol: "tcp",
+              fromPort: MYSQL_PORT,
+              toPort: MYSQL_PORT,
+              cidrIpv4: cidr,
+              description: "production DB over the peering",
+              tags: this.tags,
+            },
+            child,
+          ),
+      );
+    }
 
     const alb = new aws.lb.LoadBalancer(
       `${name}-alb`,

@@ -57,7 +57,7 @@ const existingVpc = z
   })
   .strict();
 
-const peerSchema = z
+export const peerSchema = z
   .object({
     vpcId: awsId("vpc"),
     cidrs: z

@@ -105,13 +105,17 @@ export const noPublicDbIngress: Rule = {
       ),
 };
 
+/** Roles of the security groups a stack may let into MySQL: a shop's Batch tasks, a platform's test-env tasks. */
+export const DB_CLIENT_ROLES: readonly string[] = ["batch", "testshop-tasks"];
+
 const isBatchSg = (r: ResourceView) =>
   r.type === "aws:ec2/securityGroup:SecurityGroup" &&
-  (r.props["tags"] as Record<string, string> | undefined)?.[BATCH_ROLE_TAG] === "batch";
+  DB_CLIENT_ROLES.includes((r.props["tags"] as Record<string, string> | undefined)?.[BATCH_ROLE_TAG] ?? "");
 
 export const dbIngressOnlyFromBatch: Rule = {
   name: "db-ingress-only-from-batch",
-  description: "Ingress to MySQL comes only from the Batch security group of this stack.",
+  description:
+    "Ingress to MySQL comes only from this stack's DB-client security group (a shop's Batch tasks, a platform's test-env tasks).",
   check: (r) =>
     ingresses(r)
       .filter((i) => covers(i, MYSQL))

@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { cidrProblem, parseCidr } from "../../infra/cidr.ts";
 import { fargateSizeProblem } from "../../infra/fargate.ts";
-import { decodeConfig, issueLines, StackConfigError, structuredKeysOf } from "../config.ts";
+import { cidrsOverlap } from "../../infra/cidr.ts";
+import { decodeConfig, issueLines, peerSchema, StackConfigError, structuredKeysOf } from "../config.ts";
 import { DYNAMIC_RULE_PRIORITY_MIN, TESTSHOP_ENV_ID } from "../testshop/program.ts";
 
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region like ap-northeast-1");
@@ -44,8 +45,19 @@ const schema = z
         domain: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, "must be a DNS domain"),
         hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, "must be a Route 53 zone id"),
         certificateArn: z.string().regex(/^arn:aws:acm:/, "must be an ACM certificate ARN"),
+        dbPeer: peerSchema.optional(),
       })
-      .strict(),
+      .strict()
+      .superRefine((p, ctx) => {
+        p.dbPeer?.cidrs.forEach((c, i) => {
+          if (cidrsOverlap(c, p.vpc.cidr))
+            ctx.addIssue({
+              code: "custom",
+              path: ["dbPeer", "cidrs", i],
+              message: `${c} overlaps vpc.cidr ${p.vpc.cidr}: peered networks must not overlap`,
+            });
+        });
+      }),
     "ikou:envService": z
       .object({
         host: z.string().regex(/^[a-z0-9-]{1,63}$/, "must be one DNS label"),

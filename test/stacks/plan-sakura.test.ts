@@ -20,9 +20,10 @@ describe("plan of shop-sakura", () => {
     expect(result.ok).toBe(true);
   });
 
-  it("puts every AWS resource under one of the four components; test envs are stacks of their own", () => {
+  it("puts every AWS resource under one of the components; test envs are stacks of their own", () => {
     const components = result.resources.filter((r) => r.type.startsWith("ikou:infra:")).map((r) => r.type);
     expect(components.sort()).toEqual([
+      "ikou:infra:DbPeering",
       "ikou:infra:ImageRegistry",
       "ikou:infra:ImportBatch",
       "ikou:infra:MigrationBucket",

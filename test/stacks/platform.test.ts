@@ -157,4 +157,29 @@ describe("platform stack", () => {
         expect(x.Condition, x.Sid).toBeDefined();
     }
   });
+
+  it("peers the platform VPC to the production DB: MySQL from the test envs' task group only, routed both ways", () => {
+    const tasks = one(plan.resources, "aws:ec2/securityGroup:SecurityGroup", `${STACK}-envs-tasks`);
+    const dbRules = ofType(
+      plan.resources,
+      "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    ).filter((r) => r.inputs["securityGroupId"] === "sg-0a1b2c3d4e5f60718");
+    expect(dbRules.map((r) => [r.inputs["fromPort"], r.inputs["referencedSecurityGroupId"]])).toEqual([
+      [3306, tasks.id],
+    ]);
+    const mysqlOut = ofType(plan.resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").filter(
+      (r) => r.inputs["fromPort"] === 3306,
+    );
+    expect(mysqlOut.map((r) => [r.inputs["securityGroupId"], r.inputs["cidrIpv4"]])).toEqual([
+      [tasks.id, "10.0.0.0/16"],
+    ]);
+    const routes = ofType(plan.resources, "aws:ec2/route:Route").filter(
+      (r) => r.inputs["vpcPeeringConnectionId"],
+    );
+    expect(routes.map((r) => r.inputs["destinationCidrBlock"]).sort()).toEqual([
+      "10.0.0.0/16",
+      "10.90.0.0/16",
+      "10.90.0.0/16",
+    ]);
+  });
 });
