@@ -165,6 +165,29 @@ describe("ikou submit --local", () => {
     expect(await checksums(db.url)).toEqual(unsharded);
   });
 
+  it("a child that exits 1 fails the run with its last log lines; verify does not run", async () => {
+    const base = new URL(process.env.MYSQL_URL!);
+    base.pathname = "/no_such_database";
+    const res = await runIkou([
+      "submit",
+      "--local",
+      "--input",
+      input,
+      "--source",
+      "eccube4",
+      "--db",
+      base.toString(),
+      "--shards",
+      "2",
+      "--out",
+      path.join(dir, "runs-d"),
+    ]);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/import\[0\] failed: exited 1/);
+    expect(res.stdout).toMatch(/last log lines of import\[0\]:\n.*Unknown database 'no_such_database'/);
+    expect(res.stdout).toMatch(/failed; report: .*report\.json \(not written: verify did not run\)/);
+  });
+
   it("rejects bad flags before starting anything", async () => {
     const cases: [string[], RegExp][] = [
       [["--shards", "two"], /--shards two: expected a positive integer/],
