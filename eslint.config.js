@@ -2,7 +2,9 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: [".cache/**", ".scratch/**", "node_modules/**", "out/**", "dist/**", ".dependency-cruiser.cjs"] },
+  {
+    ignores: [".cache/**", ".scratch/**", "node_modules/**", "out/**", "dist/**", ".dependency-cruiser.cjs"],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
