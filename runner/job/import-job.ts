@@ -28,16 +28,10 @@ function runKey(adapter: SourceAdapter, input: string, shard: Shard, files: Inpu
   return h.digest("hex");
 }
 
-const CONNECTION_LOST = new Set([
-  "PROTOCOL_CONNECTION_LOST",
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "EPIPE",
-  "ETIMEDOUT",
-]);
+const CONNECTION_LOST = new Set(["PROTOCOL_CONNECTION_LOST", "ECONNRESET", "EPIPE", "ETIMEDOUT"]);
 
 function isConnectionLost(err: unknown): boolean {
-  const e = err as { code?: string; message?: string; fatal?: boolean };
+  const e = err as { code?: string; message?: string };
   return CONNECTION_LOST.has(e.code ?? "") || /closed state|connection lost/i.test(e.message ?? "");
 }
 
