@@ -40,6 +40,8 @@ export interface NewEnvironment {
 /** Registry-only facts about an env that the API does not show. */
 export interface EnvRecord extends Environment {
   source: string | null;
+  /** The stack's non-secret outputs, recorded when it became ready. */
+  outputs: Record<string, unknown> | null;
   /** When the owner was last warned of an idle teardown; null when not since the last activity. */
   idleWarnedAt: Date | null;
 }
@@ -78,7 +80,13 @@ export interface Registry {
   env(id: string): Promise<EnvRecord | undefined>;
   envs(filter?: { statuses?: readonly EnvStatus[] }): Promise<EnvRecord[]>;
   setEnvStatus(id: string, status: EnvStatus, at: Date): Promise<void>;
-  setEnvReady(id: string, url: string, database: string | null): Promise<void>;
+  /** `outputs`: the stack's outputs that are not secret, kept so the scheduler needs no Pulumi call. */
+  setEnvReady(
+    id: string,
+    url: string,
+    database: string | null,
+    outputs?: Record<string, unknown>,
+  ): Promise<void>;
   setExpiry(id: string, expiresAt: Date): Promise<void>;
   /** Moves lastActivityAt forward only (never back); a warning older than it no longer counts. */
   recordActivity(id: string, at: Date): Promise<void>;
@@ -102,6 +110,12 @@ export interface Registry {
   audit(entry: AuditEntry): Promise<void>;
 }
 
+export interface StackOutputs {
+  /** Every output's plain value, secrets included: never stored or shown as such. */
+  values: Record<string, unknown>;
+  secretKeys: string[];
+}
+
 export interface StackEvents {
   /** One line per engine event worth showing (no secrets). */
   event(line: string): void;
@@ -115,7 +129,7 @@ export interface StackDriver {
     program: InlineProgram,
     config: Record<string, { value: string; secret?: boolean }>,
     events: StackEvents,
-  ): Promise<Record<string, unknown>>;
+  ): Promise<StackOutputs>;
   /** Destroys the stack's resources and removes the stack; a stack that does not exist is done. */
   destroy(stack: string, events: StackEvents): Promise<void>;
   outputs(stack: string): Promise<Record<string, unknown> | undefined>;

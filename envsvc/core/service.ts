@@ -345,7 +345,7 @@ export class EnvService implements EnvServiceApi {
     const target = this.target(env.target);
     const stack = stackNameOf(env);
     try {
-      const outputs = await this.o.stacks.up(
+      const { values: outputs, secretKeys } = await this.o.stacks.up(
         stack,
         target.program(env),
         await target.stackConfig(env),
@@ -357,7 +357,10 @@ export class EnvService implements EnvServiceApi {
         signal: controller.signal,
         event: (l) => events.event(l),
       });
-      await this.o.registry.setEnvReady(env.id, shown.url, shown.database);
+      const publicOutputs = Object.fromEntries(
+        Object.entries(outputs).filter(([k]) => !secretKeys.includes(k)),
+      );
+      await this.o.registry.setEnvReady(env.id, shown.url, shown.database, publicOutputs);
       await this.o.registry.recordActivity(env.id, this.o.clock.now());
     } catch (err) {
       // A half-made env is worth nothing: roll it back so no stack, database or user is left.
@@ -465,12 +468,9 @@ export class EnvService implements EnvServiceApi {
 
   private async refreshActivity(env: EnvRecord): Promise<void> {
     const target = this.target(env.target);
-    let outputs = this.outputsCache.get(env.id);
-    if (!outputs) {
-      outputs = await this.o.stacks.outputs(stackNameOf(env));
-      if (!outputs) return;
-      this.outputsCache.set(env.id, outputs);
-    }
+    // From the registry, not Pulumi: a CLI run per env per pass would load the host for nothing.
+    const outputs = this.outputsCache.get(env.id) ?? env.outputs;
+    if (!outputs) return;
     const seen = await target.lastActivity(publicEnv(env), outputs, env.lastActivityAt);
     if (seen && seen.getTime() > env.lastActivityAt.getTime())
       await this.o.registry.recordActivity(env.id, seen);

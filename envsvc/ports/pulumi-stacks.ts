@@ -7,7 +7,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { backendUrl, PROJECT_NAME, workspaceOptions } from "../../lib/pulumi-workspace.ts";
 import type { InlineProgram } from "../core/model.ts";
-import type { StackDriver, StackEvents } from "../core/ports.ts";
+import type { StackDriver, StackEvents, StackOutputs } from "../core/ports.ts";
 
 // The project's own name: on AWS, envsvc's task role may write the state of ikou/testshop-* stacks only.
 export const TESTSHOP_PROJECT = PROJECT_NAME;
@@ -138,7 +138,7 @@ export class PulumiStacks implements StackDriver {
     program: InlineProgram,
     config: Record<string, { value: string; secret?: boolean }>,
     events: StackEvents,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<StackOutputs> {
     return this.inWorkspace(async (opts) => {
       const stack = await LocalWorkspace.createOrSelectStack(
         { stackName, projectName: this.project, program },
@@ -147,7 +147,11 @@ export class PulumiStacks implements StackDriver {
       if (Object.keys(config).length) await stack.setAllConfig(config);
       try {
         const result = await stack.up({ onEvent: (e) => this.emit(e, events) });
-        return Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.value]));
+        const entries = Object.entries(result.outputs);
+        return {
+          values: Object.fromEntries(entries.map(([k, v]) => [k, v.value])),
+          secretKeys: entries.filter(([, v]) => v.secret).map(([k]) => k),
+        };
       } catch (err) {
         throw new PulumiOperationError("up", stackName, err);
       }

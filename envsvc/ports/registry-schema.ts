@@ -95,6 +95,11 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
       ) ${TABLE}`,
     ],
   },
+  {
+    version: 2,
+    description: "environments keep their stack's non-secret outputs (the scheduler reads them, not Pulumi)",
+    statements: ["ALTER TABLE envsvc_environments ADD COLUMN IF NOT EXISTS outputs JSON NULL"],
+  },
 ];
 
 export async function migrateRegistry(conn: Connection | Pool): Promise<number[]> {

@@ -32,6 +32,7 @@ function envOf(r: RowDataPacket): EnvRecord {
     expiresAt: utc(r.expires_at),
     lastActivityAt: utc(r.last_activity_at),
     idleWarnedAt: utcOrNull(r.idle_warned_at),
+    outputs: r.outputs ? (typeof r.outputs === "string" ? JSON.parse(r.outputs) : r.outputs) : null,
     destroyedAt: utcOrNull(r.destroyed_at),
     costPerHourUsd: Number(r.cost_per_hour_usd),
   };
@@ -203,10 +204,15 @@ export class MysqlRegistry implements Registry {
     );
   }
 
-  async setEnvReady(id: string, url: string, database: string | null): Promise<void> {
+  async setEnvReady(
+    id: string,
+    url: string,
+    database: string | null,
+    outputs?: Record<string, unknown>,
+  ): Promise<void> {
     await this.exec(
-      "UPDATE envsvc_environments SET status = 'ready', url = ?, database_name = ? WHERE id = ?",
-      [url, database, id],
+      "UPDATE envsvc_environments SET status = 'ready', url = ?, database_name = ?, outputs = ? WHERE id = ?",
+      [url, database, outputs ? JSON.stringify(outputs) : null, id],
     );
   }
 

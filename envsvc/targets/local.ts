@@ -154,8 +154,8 @@ export class LocalTarget implements EnvTarget {
   }
 
   async lastActivity(_env: Environment, outputs: Record<string, unknown>): Promise<Date | undefined> {
-    const { user } = localOutputs(outputs);
-    if (!(await this.ensureUserStats())) return undefined;
+    const user = typeof outputs.user === "string" ? outputs.user : undefined;
+    if (!user || !(await this.ensureUserStats())) return undefined;
     const [rows] = await this.admin.query<RowDataPacket[]>(
       `SELECT ${ACTIVITY_COLUMNS.join(", ")} FROM information_schema.USER_STATISTICS WHERE USER = ?`,
       [user],

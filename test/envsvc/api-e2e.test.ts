@@ -79,6 +79,10 @@ describe("envsvc end to end through HTTP on the real engine", () => {
     const outputs = await stacks.outputs(stackNameOf(env));
     const password = String(outputs!.password);
     expect(password.length).toBeGreaterThan(16);
+    // The registry keeps the stack's non-secret outputs only (the scheduler reads them, not Pulumi).
+    const record = await svc.registry.env(env.id);
+    expect(record!.outputs).toMatchObject({ database: ready.database, user: ready.database });
+    expect(record!.outputs).not.toHaveProperty("password");
     const apiText = JSON.stringify((await svc.call("GET", "/api/envs")).json) + JSON.stringify(op);
     expect(apiText).not.toContain(password);
     for (const file of await allFiles(svc.config.backend)) {

@@ -43,7 +43,7 @@ export class GatedStacks implements StackDriver {
     events.event(`up ${stack}`);
     await this.gate(stack, "up");
     this.stacks.add(stack);
-    return { database: stack };
+    return { values: { database: stack, password: "not-shown" }, secretKeys: ["password"] };
   }
 
   async destroy(stack: string, events: StackEvents) {
