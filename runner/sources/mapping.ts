@@ -302,6 +302,28 @@ export function mappingAdapter(spec: MappingSpec): SourceAdapter {
   return { system: spec.system, encoding: spec.encoding, readers };
 }
 
+const headersOf = (t: Template | null): string[] =>
+  t ? t.parts.flatMap((p) => ("header" in p ? [p.header] : [])) : [];
+
+/** Every header the mapping reads, in any role: the rest of a file's columns go to `extra`. */
+function mappedHeaders(file: CompiledFile): Set<string> {
+  const { spec } = file;
+  const headers = [...spec.identify, ...headersOf(file.groupBy), ...headersOf(file.shardBy)];
+  for (const t of file.tables) {
+    headers.push(
+      ...headersOf(t.sourceId),
+      ...t.aliases.flatMap(headersOf),
+      ...t.refs.flatMap((r) => headersOf(r.key)),
+    );
+    headers.push(...Object.keys(t.spec.skip_when ?? {}), ...(t.spec.when_present ?? []));
+    for (const c of t.columns) {
+      headers.push(...headersOf(c.template));
+      if (!c.template && c.spec.value === undefined) headers.push(c.spec.from ?? c.name);
+    }
+  }
+  return new Set(headers);
+}
+
 function fileReader(entity: Entity, file: CompiledFile, tzMinutes: number): EntityReader {
   const groupKey = (row: SourceRow): string => renderTemplate(file.groupBy, row).value;
   return {
@@ -314,5 +336,6 @@ function fileReader(entity: Entity, file: CompiledFile, tzMinutes: number): Enti
       return shard && shard.emptyHeader === null ? shard.value : groupKey(row);
     },
     transform: (rows) => transformGroup(file, entity, rows, tzMinutes),
+    columns: mappedHeaders(file),
   };
 }

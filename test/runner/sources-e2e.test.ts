@@ -179,6 +179,19 @@ describe("sources end to end", () => {
     );
     expect(report.source).toBe("makeshop");
     for (const c of Object.values(report.checksums)) expect(c.match).toBe(true);
+    // Columns the mapping does not read are listed, and their cells kept in the entity's extra.
+    const unmapped = Object.fromEntries(report.files.map((f) => [f.file, f.unmappedColumns]));
+    const fixtureHeaders = async (f: string) =>
+      (await readFile(path.join(fixtures, "mapping", f), "utf8")).split("\n")[0]!.split(",");
+    for (const [file, columns] of Object.entries(unmapped)) {
+      const headers = await fixtureHeaders(file);
+      for (const c of columns) expect(headers, file).toContain(c);
+    }
+    const extras = await db.query<{ n: number }[]>(
+      "SELECT (SELECT COUNT(*) FROM customers WHERE extra IS NOT NULL) + (SELECT COUNT(*) FROM orders WHERE extra IS NOT NULL) AS n",
+    );
+    const listed = Object.values(unmapped).flat().length;
+    expect(Number(extras[0]!.n) > 0).toBe(listed > 0);
     const items = await db.query<{ n: number }[]>(
       "SELECT COUNT(*) AS n FROM order_items i JOIN orders o ON o.id = i.order_id",
     );

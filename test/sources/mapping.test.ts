@@ -162,6 +162,21 @@ describe("mapping adapter from makeshop.yaml", () => {
     expect(results[0]!.result.rejects[0]).toMatchObject({ field: "明細番号", line: 2 });
   });
 
+  it("knows every header it reads, in any role, so the others can be kept in extra", () => {
+    for (const [entity, file] of [
+      ["customers", "makeshop-customers.csv"],
+      ["orders", "makeshop-orders.csv"],
+    ] as const) {
+      const headers = Object.keys(readRows(join(FIXTURES, file))[0]!.fields);
+      const columns = makeshop.readers[entity]!.columns!;
+      expect(
+        headers.filter((h) => !columns.has(h)),
+        file,
+      ).toEqual([]);
+      expect(columns.has("ギフト包装"), file).toBe(false);
+    }
+  });
+
   it("loads the same mapping from JSON", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ikou-mapping-"));
     const file = join(dir, "makeshop.json");
