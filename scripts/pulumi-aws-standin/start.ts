@@ -18,7 +18,7 @@ export async function startAwsStandin(region = "ap-northeast-1"): Promise<AwsSta
   const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
     cwd: path.dirname(MAIN),
     env: { ...process.env, AWS_REGION: region },
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["pipe", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout! });
   const first = await Promise.race([
@@ -34,8 +34,9 @@ export async function startAwsStandin(region = "ap-northeast-1"): Promise<AwsSta
     env: { PULUMI_DEBUG_PROVIDERS: `aws:${port}` },
     async stop() {
       if (child.exitCode !== null) return;
-      child.kill("SIGTERM");
-      await once(child, "exit");
+      const exited = once(child, "exit");
+      child.stdin!.end();
+      await exited;
     },
   };
 }
