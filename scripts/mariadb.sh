@@ -15,8 +15,11 @@ start() {
   mariadb-install-db --no-defaults --datadir="$datadir/data" --user="$(id -un)" \
     --auth-root-authentication-method=normal --skip-test-db >"$datadir/install.log" 2>&1 \
     || { echo "mariadb-install-db failed; see $datadir/install.log" >&2; exit 1; }
+  # A tmpdir of its own: at start mariadbd deletes every "#sql*" file in its tmpdir, which in a shared
+  # /tmp are the temporary tables of the other servers running (EE_DELETE errors mid-import).
+  mkdir -p "$datadir/tmp"
   # flush_log_at_trx_commit=2 and no binlog: a throwaway test server need not survive an OS crash.
-  mariadbd --no-defaults --user="$(id -un)" --datadir="$datadir/data" \
+  mariadbd --no-defaults --user="$(id -un)" --datadir="$datadir/data" --tmpdir="$datadir/tmp" \
     --port="$port" --bind-address=127.0.0.1 --socket="$datadir/mysqld.sock" \
     --pid-file="$datadir/mysqld.pid" --log-error="$datadir/error.log" \
     --local-infile=1 --skip-log-bin --innodb-buffer-pool-size=512M \

@@ -4,7 +4,7 @@
 // reclaimed Spot task, one that exits non-zero fails the run; verify runs when all succeeded.
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "../lib/errors.ts";
@@ -100,7 +100,14 @@ class LocalRun {
     };
   }
 
-  save = () => writeFile(path.join(this.runDir, "run.json"), `${JSON.stringify(this.record, null, 2)}\n`);
+  private saves = 0;
+  /** Written whole and renamed into place: `ikou status --local` (and tests) may read it any time. */
+  save = async () => {
+    const file = path.join(this.runDir, "run.json");
+    const tmp = `${file}.${process.pid}.${++this.saves}`;
+    await writeFile(tmp, `${JSON.stringify(this.record, null, 2)}\n`);
+    await rename(tmp, file);
+  };
 
   stop(): void {
     this.stopping = true;
