@@ -33,6 +33,9 @@ export function stopOnSignals(forceAfterMs = 5000, now: () => number = Date.now)
   return {
     signal: stop.signal,
     dispose() {
+      // Once stopping, the handlers stay until the process exits: a relayed copy arriving after the
+      // drain but before the event loop empties would otherwise kill the process by signal, not 143.
+      if (stop.signal.aborted) return;
       process.off("SIGTERM", onSignal);
       process.off("SIGINT", onSignal);
     },
