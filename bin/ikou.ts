@@ -9,4 +9,8 @@ if (!load) {
   process.exit(2);
 }
 const mod = await load();
-process.exitCode = await mod.main([command!, ...rest]);
+const code = await mod.main([command!, ...rest]);
+// Exit now rather than when the event loop empties: a job's stop handlers are gone once teardown
+// starts, and a relayed SIGTERM landing in that window would end it by signal instead of 143.
+// (Writes to pipes, files and TTYs are synchronous on Linux, so nothing printed is lost.)
+process.exit(code);

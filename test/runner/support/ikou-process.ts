@@ -17,7 +17,7 @@ export interface IkouProcess {
 }
 
 export interface StartOptions {
-  /** The compiled entry a container runs (`npm run build` first) instead of the TypeScript one. */
+  /** The compiled entry a container runs (dist/, built by the test run's global setup) instead of the TypeScript one. */
   compiled?: boolean;
   /** Its own process group, so a test can signal the whole group as ECS, Batch and Ctrl-C do. */
   group?: boolean;
@@ -47,19 +47,6 @@ export async function runIkou(
   how: StartOptions = {},
 ): Promise<Finished> {
   return startIkou(args, env, how).done;
-}
-
-/** Compiles bin/, lib/ and runner/ to dist/ (`npm run build`), once per test file that runs it. */
-export async function buildDist(): Promise<void> {
-  const { execFile } = await import("node:child_process");
-  await new Promise<void>((resolve, reject) =>
-    execFile(
-      process.execPath,
-      ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"],
-      { cwd: root },
-      (err, stdout) => (err ? reject(new Error(`build failed: ${stdout}`)) : resolve()),
-    ),
-  );
 }
 
 /** The JSON report `ikou import --json` prints as its last stdout line. */
