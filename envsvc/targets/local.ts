@@ -5,7 +5,10 @@ import type { Pool, RowDataPacket } from "mysql2/promise";
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { parseSourceName } from "../../lib/job-contract.ts";
 import { mysqlPool } from "../../lib/mysql.ts";
+import { PROJECT_ROOT } from "../../lib/pulumi-workspace.ts";
+import { readStackFile } from "../../lib/stack-file.ts";
 import { sqlNameOf } from "../core/ids.ts";
 import type { AfterUpContext, EnvTarget, Environment, InlineProgram } from "../core/model.ts";
 import type { Clock } from "../core/ports.ts";
@@ -31,6 +34,28 @@ export interface LocalTargetOptions {
   demoOrders: number;
   clock: Clock;
   log: { warn(obj: object, msg: string): void };
+}
+
+/**
+ * The cart a shop migrates from, as its shop stack says (`ikou:batch.source` in
+ * `stacks/Pulumi.shop-<shop>.yaml`), so a Shopify client's export is read as Shopify's; EC-CUBE 4
+ * (the generated demo export's cart) for a shop without a stack file.
+ */
+export async function cartSourceOf(
+  shop: string,
+  stacksDir = path.join(PROJECT_ROOT, "stacks"),
+): Promise<string> {
+  const stack = shop.startsWith("shop-") ? shop : `shop-${shop}`;
+  let batch: string | undefined;
+  try {
+    batch = (await readStackFile(stacksDir, stack)).config["ikou:batch"];
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return "eccube4";
+    throw err;
+  }
+  const source = (JSON.parse(batch ?? "{}") as { source?: unknown }).source;
+  if (typeof source === "string" && parseSourceName(source)) return source;
+  throw new Error(`${stack}: ikou:batch.source is not a cart source (eccube4, shopify or mapping:<file>)`);
 }
 
 interface LocalOutputs {
@@ -106,10 +131,12 @@ export class LocalTarget implements EnvTarget {
       return { url: this.reviewUrl(env.id), database: db.database };
     }
     const input = source ?? (await this.demoExport(ctx));
+    // The generated demo export is EC-CUBE 4's; a given export is read as the shop's cart writes it.
+    const cart = source ? await cartSourceOf(env.shop) : "eccube4";
     const pidFile = path.join(this.o.dataDir, "jobs", `${env.id}.pid`);
     if (await stopLeftoverJob(pidFile, IMPORT_ENTRY))
       ctx.event("stopped the import a previous run left running");
-    ctx.event(`import: ikou import --source eccube4 --input ${input}`);
+    ctx.event(`import: ikou import --source ${cart} --input ${input}`);
     const url = new URL(`mysql://${db.host}:${db.port}/${db.database}`);
     url.username = db.user;
     url.password = db.password;
@@ -118,7 +145,7 @@ export class LocalTarget implements EnvTarget {
       args: [
         "import",
         "--source",
-        "eccube4",
+        cart,
         "--input",
         input,
         "--json",
