@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ECR_LOGIN, ECR_PULL_ACTIONS, logWrite, policyDocument, serviceRole, type Statement } from "./iam.ts";
+import { ECR_LOGIN, ECR_PULL_ACTIONS, logWrite, serviceRole, type Statement } from "./iam.ts";
 import { lifecyclePolicy } from "./registry.ts";
+import { privateBucket } from "./storage.ts";
 import { type ShopIdentity, shopName, shopTags } from "./tags.ts";
 import { TEST_SHOP_NAME_PREFIX, TEST_SHOP_PARAMETER_ROOT } from "./testshop.ts";
 
@@ -273,63 +274,15 @@ export class EnvService extends pulumi.ComponentResource {
 
   /** Versioned (a state file overwritten by a bad update can be restored), KMS, private, TLS only. */
   private stateBucket(name: string, id: ShopIdentity, key: aws.kms.Key): aws.s3.Bucket {
-    const child = { parent: this };
-    const bucket = new aws.s3.Bucket(
-      `${name}-state`,
-      { bucket: shopName(id, "envsvc-state"), tags: this.tags },
-      child,
-    );
-    const ref = bucket.bucket;
-    new aws.s3.BucketOwnershipControls(
-      `${name}-state`,
-      { bucket: ref, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      child,
-    );
-    new aws.s3.BucketPublicAccessBlock(
-      `${name}-state`,
-      {
-        bucket: ref,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      child,
-    );
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-state`,
-      {
-        bucket: ref,
-        rules: [
-          {
-            applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn },
-            bucketKeyEnabled: true,
-          },
-        ],
-      },
-      child,
-    );
+    const bucket = privateBucket(this, () => `${name}-state`, {
+      bucket: shopName(id, "envsvc-state"),
+      keyArn: key.arn,
+      tags: this.tags,
+    });
     new aws.s3.BucketVersioning(
       `${name}-state`,
-      { bucket: ref, versioningConfiguration: { status: "Enabled" } },
-      child,
-    );
-    new aws.s3.BucketPolicy(
-      `${name}-state`,
-      {
-        bucket: ref,
-        policy: policyDocument([
-          {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "s3:*",
-            Resource: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`],
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-          },
-        ]),
-      },
-      child,
+      { bucket: bucket.bucket, versioningConfiguration: { status: "Enabled" } },
+      { parent: this },
     );
     return bucket;
   }

@@ -45,62 +45,13 @@ export class MigrationBucket extends pulumi.ComponentResource {
       child,
     );
 
-    const bucket = new aws.s3.Bucket(
-      `${name}-bucket`,
-      { bucket: shopName(args.identity, args.identity.env, "data"), tags },
-      child,
-    );
-    // Children reference the bucket by its name input, which is known at preview (its id is not),
-    // so the policy pack can pair them with the bucket before anything exists.
+    const bucket = privateBucket(this, (part) => `${name}-${part}`, {
+      bucket: shopName(args.identity, args.identity.env, "data"),
+      keyArn: key.arn,
+      tags,
+    });
     const bucketRef = bucket.bucket;
 
-    new aws.s3.BucketOwnershipControls(
-      `${name}-ownership`,
-      { bucket: bucketRef, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      child,
-    );
-    new aws.s3.BucketPublicAccessBlock(
-      `${name}-public-access`,
-      {
-        bucket: bucketRef,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      child,
-    );
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-encryption`,
-      {
-        bucket: bucketRef,
-        // The bucket key cuts KMS request charges for the many small reject files.
-        rules: [
-          {
-            applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn },
-            bucketKeyEnabled: true,
-          },
-        ],
-      },
-      child,
-    );
-    new aws.s3.BucketPolicy(
-      `${name}-tls-only`,
-      {
-        bucket: bucketRef,
-        policy: policyDocument([
-          {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "s3:*",
-            Resource: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`],
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-          },
-        ]),
-      },
-      child,
-    );
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
       {
@@ -129,4 +80,70 @@ export class MigrationBucket extends pulumi.ComponentResource {
     this.keyArn = key.arn;
     this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, keyArn: this.keyArn });
   }
+}
+
+export type PrivateBucketPart = "bucket" | "ownership" | "public-access" | "encryption" | "tls-only";
+
+/**
+ * A bucket nobody reaches in the clear: objects owned by the bucket owner, every public access path
+ * blocked, encrypted with `keyArn` by default, plain HTTP refused. The bucket key cuts KMS request
+ * charges for many small objects (reject files, state checkpoints).
+ */
+export function privateBucket(
+  parent: pulumi.Resource,
+  nameOf: (part: PrivateBucketPart) => string,
+  args: { bucket: string; keyArn: pulumi.Input<string>; tags: Record<string, string> },
+): aws.s3.Bucket {
+  const child = { parent };
+  const bucket = new aws.s3.Bucket(nameOf("bucket"), { bucket: args.bucket, tags: args.tags }, child);
+  // Children reference the bucket by its name input, which is known at preview (its id is not),
+  // so the policy pack can pair them with the bucket before anything exists.
+  const ref = bucket.bucket;
+  new aws.s3.BucketOwnershipControls(
+    nameOf("ownership"),
+    { bucket: ref, rule: { objectOwnership: "BucketOwnerEnforced" } },
+    child,
+  );
+  new aws.s3.BucketPublicAccessBlock(
+    nameOf("public-access"),
+    {
+      bucket: ref,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    },
+    child,
+  );
+  new aws.s3.BucketServerSideEncryptionConfiguration(
+    nameOf("encryption"),
+    {
+      bucket: ref,
+      rules: [
+        {
+          applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.keyArn },
+          bucketKeyEnabled: true,
+        },
+      ],
+    },
+    child,
+  );
+  new aws.s3.BucketPolicy(
+    nameOf("tls-only"),
+    {
+      bucket: ref,
+      policy: policyDocument([
+        {
+          Sid: "DenyInsecureTransport",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`],
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+      ]),
+    },
+    child,
+  );
+  return bucket;
 }

@@ -2,6 +2,7 @@
 // the same types and counts.
 import mysql, { type Connection, type ConnectionOptions, type Pool } from "mysql2/promise";
 import { UsageError } from "./errors.ts";
+import { maskCredentials } from "./redact.ts";
 
 const BASE: ConnectionOptions = {
   // DATETIME/DECIMAL/BIGINT come back as text: nothing is rounded through a JS number or a time zone.
@@ -42,9 +43,7 @@ export function mysqlPool(url: string, extra: mysql.PoolOptions = {}): Pool {
 }
 
 /** mysql://user:secret@host/db → mysql://user:***@host/db, for messages that must name the server. */
-export function maskUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
-}
+export const maskUrl = maskCredentials;
 
 /** The same server, another database: test and env databases live beside the configured one. */
 export function withDatabase(url: string, database: string): string {

@@ -2,8 +2,8 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { EXIT, UsageError } from "../lib/errors.ts";
+import { parseFlags } from "../lib/flags.ts";
 import { arrayChildFromEnv, databaseUrlFromEnv, JOB_ENV, shopArea } from "../lib/job-contract.ts";
 import { connectMysql, parseDatabaseUrl } from "../lib/mysql.ts";
 import { parseShard, WHOLE, type Shard } from "./core/shard.ts";
@@ -95,7 +95,7 @@ function positiveInt(name: string, text: string | undefined, fallback: number): 
 }
 
 async function migrateCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { db: { type: "string" } } });
+  const { values } = parseFlags({ args, options: { db: { type: "string" } } });
   const db = values.db ?? databaseUrlFromEnv();
   if (!db) throw new UsageError("no database: pass --db or set MYSQL_URL");
   parseDatabaseUrl(db);
@@ -112,24 +112,20 @@ async function migrateCommand(args: string[]): Promise<number> {
 }
 
 function parseImportArgs(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      options: {
-        source: { type: "string" },
-        input: { type: "string" },
-        db: { type: "string" },
-        parallel: { type: "string" },
-        chunk: { type: "string" },
-        "dry-run": { type: "boolean", default: false },
-        shard: { type: "string" },
-        out: { type: "string" },
-        json: { type: "boolean", default: false },
-      },
-    }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  return parseFlags({
+    args,
+    options: {
+      source: { type: "string" },
+      input: { type: "string" },
+      db: { type: "string" },
+      parallel: { type: "string" },
+      chunk: { type: "string" },
+      "dry-run": { type: "boolean", default: false },
+      shard: { type: "string" },
+      out: { type: "string" },
+      json: { type: "boolean", default: false },
+    },
+  }).values;
 }
 
 /** Everything the command line and the job's environment say, checked before anything is read. */

@@ -1,7 +1,7 @@
 // `ikou submit`, `ikou status <run>`, `ikou cancel <run>`: argument parsing, the order of the
 // steps (every check before the first byte is uploaded) and exit codes.
-import { parseArgs } from "node:util";
 import { UsageError } from "../lib/errors.ts";
+import { parseFlags } from "../lib/flags.ts";
 import { JOB_ENV } from "../lib/job-contract.ts";
 import { parseDatabaseUrl } from "../lib/mysql.ts";
 import {
@@ -58,11 +58,7 @@ const OPTIONS = {
 type Flags = ReturnType<typeof parse>["values"];
 
 function parse(args: string[]) {
-  try {
-    return parseArgs({ args, options: OPTIONS, allowPositionals: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  return parseFlags({ args, options: OPTIONS, allowPositionals: true });
 }
 
 export async function main(argv: string[]): Promise<number> {

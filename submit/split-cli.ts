@@ -1,8 +1,8 @@
 // `ikou split` (the first stage of a split run) and `ikou shard-import` (what the import array's
 // children run on a split run: the runner's import of this child's shard files). On Batch both take
 // everything from the job's environment: the stack's variables plus IKOU_RUN and IKOU_SHARDS.
-import { parseArgs } from "node:util";
 import { UsageError } from "../lib/errors.ts";
+import { parseFlags } from "../lib/flags.ts";
 import { arrayChildFromEnv, JOB_ENV, shopArea } from "../lib/job-contract.ts";
 import { main as runnerMain } from "../runner/cli.ts";
 import { resolveSource } from "../runner/sources/index.ts";
@@ -30,20 +30,15 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function split(args: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      options: {
-        source: { type: "string" },
-        input: { type: "string" },
-        out: { type: "string" },
-        shards: { type: "string" },
-      },
-    }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const { values } = parseFlags({
+    args,
+    options: {
+      source: { type: "string" },
+      input: { type: "string" },
+      out: { type: "string" },
+      shards: { type: "string" },
+    },
+  });
   const source = values.source ?? process.env[JOB_ENV.source];
   const input = values.input ?? shopArea("raw");
   const out = values.out ?? splitRoot();

@@ -1,7 +1,7 @@
 // `ikou verify`: the last stage of a submitted run. On Batch everything comes from the job's
 // environment (the stack's variables plus IKOU_RUN and IKOU_SHARDS from `ikou submit`).
-import { parseArgs } from "node:util";
 import { UsageError } from "../lib/errors.ts";
+import { parseFlags } from "../lib/flags.ts";
 import { databaseUrlFromEnv, JOB_ENV, shopArea } from "../lib/job-contract.ts";
 import { parseDatabaseUrl } from "../lib/mysql.ts";
 import { csvDialect } from "../runner/parse/chunk-source.ts";
@@ -26,21 +26,17 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function flags(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      options: {
-        source: { type: "string" },
-        input: { type: "string" },
-        reports: { type: "string" },
-        shards: { type: "string" },
-        db: { type: "string" },
-        json: { type: "boolean", default: false },
-      },
-    }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  return parseFlags({
+    args,
+    options: {
+      source: { type: "string" },
+      input: { type: "string" },
+      reports: { type: "string" },
+      shards: { type: "string" },
+      db: { type: "string" },
+      json: { type: "boolean", default: false },
+    },
+  }).values;
 }
 
 async function verifyCommand(args: string[]): Promise<number> {

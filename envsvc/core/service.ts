@@ -1,6 +1,7 @@
 // The service every entry point drives: it checks who may do what, records it in the registry,
 // and runs Pulumi operations in the background, one per env, a few at a time.
 import { createHash } from "node:crypto";
+import { maskCredentials } from "../../lib/redact.ts";
 import { newEnvId, newOperationId, SHOP_PATTERN } from "./ids.ts";
 import {
   EnvError,
@@ -57,7 +58,7 @@ export function publicMessage(err: unknown): string {
       .split("\n")
       .map((l) => l.trim())
       .find((l) => l && !/^(error:|\s*$)/i.test(l)) ?? text.trim();
-  return line.replace(/\/\/([^:/@\s]+):[^@\s]*@/g, "//$1:***@").slice(0, 500);
+  return maskCredentials(line).slice(0, 500);
 }
 
 export class EnvService implements EnvServiceApi {

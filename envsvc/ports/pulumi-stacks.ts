@@ -5,6 +5,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { maskCredentials } from "../../lib/redact.ts";
 import { backendUrl, PROJECT_NAME, workspaceOptions } from "../../lib/pulumi-workspace.ts";
 import type { InlineProgram } from "../core/model.ts";
 import type { StackDriver, StackEvents, StackOutputs } from "../core/ports.ts";
@@ -57,10 +58,6 @@ export function eventLine(e: EngineEvent): string | undefined {
     return `summary: ${changes || "no changes"} in ${e.summaryEvent.durationSeconds}s`;
   }
   return undefined;
-}
-
-function maskCredentials(text: string): string {
-  return text.replace(/\/\/([^:/@\s]+):[^@\s]*@/g, "//$1:***@");
 }
 
 /** The error lines of a failed CLI run (its message carries the whole stdout and stderr). */
