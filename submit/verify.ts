@@ -7,7 +7,7 @@ import { connectMysql } from "../lib/mysql.ts";
 import { WHOLE } from "../runner/core/shard.ts";
 import { listInputs, parseS3Url, s3Client, type InputFile } from "../runner/input/location.ts";
 import { newScanState, scanRecordEnds, type CsvDialect } from "../runner/input/record-scan.ts";
-import type { ImportReport } from "../runner/report/report.ts";
+import { sumRows, type ImportReport } from "../runner/report/report.ts";
 import {
   qualityFindings,
   resolveLateRefs,
@@ -208,13 +208,7 @@ export async function verifyRun(opts: VerifyOptions): Promise<VerifyReport> {
     await conn.end();
   }
   const tables = tableChecks(reports, target, problems);
-  const totals = { read: 0, loaded: 0, rejected: 0, skipped: 0 };
-  for (const f of files) {
-    totals.read += f.read;
-    totals.loaded += f.loaded;
-    totals.rejected += f.rejected;
-    totals.skipped += f.skipped;
-  }
+  const totals = sumRows(files);
   const report: VerifyReport = {
     ok: problems.length === 0,
     shards: opts.shards,

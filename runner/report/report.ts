@@ -189,9 +189,10 @@ function dryFindings(input: ReportInput): Pick<ImportReport, "findings" | "findi
   };
 }
 
-function sumRows(chunks: readonly ChunkStats[]) {
+/** Read / loaded / rejected / skipped summed over chunks, files or shards. */
+export function sumRows(parts: readonly Pick<ChunkStats, "read" | "loaded" | "rejected" | "skipped">[]) {
   const t = { read: 0, loaded: 0, rejected: 0, skipped: 0 };
-  for (const c of chunks) {
+  for (const c of parts) {
     t.read += c.read;
     t.loaded += c.loaded;
     t.rejected += c.rejected;
