@@ -9,11 +9,12 @@ import { pino, type Logger } from "pino";
 import type { EnvsvcConfig } from "./config.ts";
 import { EnvError, type IdleNotifier } from "./core/model.ts";
 import { systemClock, type Clock } from "./core/ports.ts";
-import { EnvService, hashToken } from "./core/service.ts";
+import { EnvService } from "./core/service.ts";
 import { apiRouter } from "./http/api.ts";
 import { errorMiddleware, notFound } from "./http/errors.ts";
 import { reviewRouter } from "./http/review.ts";
 import { slackRouter } from "./http/slack.ts";
+import { SessionStore } from "./http/session.ts";
 import { uiRouter } from "./http/ui.ts";
 import { pulumiBinary } from "../lib/pulumi-workspace.ts";
 import { LogIdleNotifier } from "./ports/log-notifier.ts";
@@ -83,24 +84,22 @@ async function checkSource(source: string): Promise<void> {
     throw new EnvError("invalid_request", `source ${source}: no such folder on the service's host`);
 }
 
-async function bootstrapAdmin(service: EnvService, registry: MysqlRegistry, token: string | undefined) {
-  if (token) {
-    await registry.createUser({ id: "admin", name: "admin", role: "admin", slackUserId: null });
-    await registry.addToken("admin", hashToken(token), new Date());
-    return undefined;
-  }
-  if (await registry.anyAdmin()) return undefined;
-  await registry.createUser({ id: "admin", name: "admin", role: "admin", slackUserId: null });
-  return service.addToken("admin");
-}
-
 /** Slack at /slack when its signing secret is set, and the dashboard at / (last: it owns `/`). */
-function edgeRouters(config: EnvsvcConfig, service: EnvService, now: () => number, log: Logger): Router[] {
+function edgeRouters(
+  config: EnvsvcConfig,
+  service: EnvService,
+  registry: MysqlRegistry,
+  now: () => number,
+  log: Logger,
+): Router[] {
   const routers: Router[] = [];
   const { signingSecret } = config.slack;
   if (signingSecret)
     routers.push(express.Router().use("/slack", slackRouter({ service, signingSecret, clock: now, log })));
-  routers.push(uiRouter({ service, authenticate: (token) => service.authenticate(token), clock: now, log }));
+  const sessions = new SessionStore(registry, { clock: now });
+  routers.push(
+    uiRouter({ service, authenticate: (token) => service.authenticate(token), sessions, clock: now, log }),
+  );
   return routers;
 }
 
@@ -189,11 +188,11 @@ export async function startEnvsvc(config: EnvsvcConfig, opts: StartOptions = {})
     perUserQuota: config.perUserQuota,
     random: (n) => randomBytes(n),
   });
-  const firstAdminToken = await bootstrapAdmin(service, registry, config.adminToken);
+  const firstAdminToken = await service.bootstrapAdmin(config.adminToken);
   const review = new ReviewReader(config.mysqlUrl);
   const routers = [
     ...(opts.routers?.(service, log) ?? []),
-    ...edgeRouters(config, service, () => clock.now().getTime(), log),
+    ...edgeRouters(config, service, registry, () => clock.now().getTime(), log),
   ];
   const app = buildApp({ service, review, reviewSecret, log, routers });
 

@@ -14,6 +14,8 @@ export interface Actor {
   name: string;
   role: Role;
   via: Channel;
+  /** The bearer token this actor signed in with (API and dashboard); revoking it ends its sessions. */
+  tokenId?: string;
 }
 
 export type TargetName = "local" | "aws";

@@ -60,12 +60,60 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
+/** A bearer token as the registry keeps it: its hash never leaves the registry. */
+export interface TokenRecord {
+  id: string;
+  userId: string;
+  label: string | null;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export interface SessionFlash {
+  kind: "ok" | "error";
+  text: string;
+}
+
+/** A dashboard session, keyed by a hash of its cookie value. */
+export interface SessionRecord {
+  idHash: string;
+  user: Pick<User, "id" | "name" | "role">;
+  /** The token it was signed in with: revoking that token ends the session. */
+  tokenId: string;
+  csrfToken: string;
+  createdAt: Date;
+  expiresAt: Date;
+  /** Shown once on the next page. */
+  flash: SessionFlash | null;
+  /** Operations this session started and still follows, by env id. */
+  operations: Record<string, string>;
+}
+
 export interface Registry {
-  userByTokenHash(hash: string): Promise<User | undefined>;
+  /** The token with this hash, revoked or not, and its user. */
+  tokenByHash(hash: string): Promise<{ token: TokenRecord; user: User } | undefined>;
+  token(id: string): Promise<TokenRecord | undefined>;
+  /** Every token, or one user's, oldest first. */
+  tokens(filter?: { userId?: string }): Promise<TokenRecord[]>;
+  addToken(token: Omit<TokenRecord, "lastUsedAt" | "revokedAt"> & { hash: string }): Promise<void>;
+  touchToken(id: string, at: Date): Promise<void>;
+  /** Revokes a live token and deletes its sessions in one transaction; undefined if it was not live. */
+  revokeToken(id: string, at: Date): Promise<{ sessionsEnded: number } | undefined>;
+  /** An admin holds a token that is not revoked. */
+  anyLiveAdminToken(): Promise<boolean>;
+  userById(id: string): Promise<User | undefined>;
   userBySlackId(slackUserId: string): Promise<User | undefined>;
   createUser(user: User): Promise<void>;
-  addToken(userId: string, hash: string, at: Date): Promise<void>;
-  anyAdmin(): Promise<boolean>;
+
+  insertSession(session: SessionRecord): Promise<void>;
+  /** The session unless it has expired by `now`. */
+  session(idHash: string, now: Date): Promise<SessionRecord | undefined>;
+  setSessionFlash(idHash: string, flash: SessionFlash | null): Promise<void>;
+  /** Follows (or, with null, stops following) the operation a session started on an env. */
+  setSessionOperation(idHash: string, envId: string, operationId: string | null): Promise<void>;
+  deleteSession(idHash: string): Promise<void>;
+  deleteExpiredSessions(now: Date): Promise<number>;
 
   /** Inserts env + its first operation atomically, plus the idempotency record when a key is given. */
   insertEnvWithOperation(

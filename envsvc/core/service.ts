@@ -13,11 +13,12 @@ import {
   type Environment,
   type IdleNotifier,
   type Operation,
+  type Role,
   type TargetName,
 } from "./model.ts";
 import { OperationQueue, QueueClosedError } from "./op-queue.ts";
 import { assertMayChange, decideIdle, extendedExpiry, initialExpiry, type LifetimePolicy } from "./policy.ts";
-import type { Clock, EnvRecord, Registry, StackDriver, StackEvents, User } from "./ports.ts";
+import type { Clock, EnvRecord, Registry, StackDriver, StackEvents, TokenRecord, User } from "./ports.ts";
 
 /** Structured logging the core needs; pino satisfies it. */
 export interface ServiceLog {
@@ -46,7 +47,7 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token, "utf8").digest("hex");
 }
 
-const TOKEN_CACHE_MS = 30_000;
+const LAST_USED_RESOLUTION_MS = 60_000;
 
 const ACTIVE_STATUSES = ["creating", "ready", "destroying"] as const;
 
@@ -67,8 +68,6 @@ export class EnvService implements EnvServiceApi {
   /** Stack outputs per env, kept after up; loaded from the stack after a restart. */
   private readonly outputsCache = new Map<string, Record<string, unknown>>();
   private draining = false;
-  /** Token hash → actor for a short while: every API call authenticates, most with the same few tokens. */
-  private readonly tokenCache = new Map<string, { actor: Actor; until: number }>();
 
   constructor(private readonly o: ServiceOptions) {
     this.queue = new OperationQueue(o.operationCap);
@@ -82,19 +81,23 @@ export class EnvService implements EnvServiceApi {
 
   async authenticate(token: string): Promise<Actor | undefined> {
     if (!token) return undefined;
-    const hash = hashToken(token);
-    const cached = this.tokenCache.get(hash);
-    if (cached && cached.until > Date.now()) return cached.actor;
-    const user = await this.o.registry.userByTokenHash(hash);
-    const actor: Actor | undefined = user
-      ? { userId: user.id, name: user.name, role: user.role, via: "api" }
-      : undefined;
-    // Only known tokens are kept, so guessing cannot fill the cache; it is bounded all the same.
-    if (actor) {
-      if (this.tokenCache.size >= 1000) this.tokenCache.clear();
-      this.tokenCache.set(hash, { actor, until: Date.now() + TOKEN_CACHE_MS });
+    // No cache: a revoked token must be refused at once, by every instance sharing the registry.
+    const found = await this.o.registry.tokenByHash(hashToken(token));
+    if (!found || found.token.revokedAt) return undefined;
+    await this.noteTokenUse(found.token);
+    const { user } = found;
+    return { userId: user.id, name: user.name, role: user.role, via: "api", tokenId: found.token.id };
+  }
+
+  /** lastUsedAt to the minute: a write on every request would cost more than it tells. */
+  private async noteTokenUse(token: TokenRecord): Promise<void> {
+    const now = this.o.clock.now();
+    if (token.lastUsedAt && now.getTime() - token.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
+    try {
+      await this.o.registry.touchToken(token.id, now);
+    } catch (err) {
+      this.o.log.warn({ token: token.id, err: publicMessage(err) }, "could not record a token's use");
     }
-    return actor;
   }
 
   async slackActor(slackUserId: string, slackUserName: string): Promise<Actor> {
@@ -110,31 +113,126 @@ export class EnvService implements EnvServiceApi {
     return { userId: user.id, name: user.name, role: user.role, via: "slack" };
   }
 
-  /** Creates a user and returns its bearer token, which is stored only as a hash. */
-  async issueToken(actor: Actor, name: string, role: User["role"]): Promise<{ user: User; token: string }> {
-    if (actor.role !== "admin") throw new EnvError("forbidden", "only an admin may create users");
-    const user: User = {
-      id: `u-${Buffer.from(this.o.random(6)).toString("hex")}`,
-      name,
-      role,
-      slackUserId: null,
-    };
-    await this.o.registry.createUser(user);
-    const token = await this.addToken(user.id);
+  /**
+   * A new token for the caller, or (admins) for any user; an admin naming a user that does not exist
+   * creates it, as a member unless `role` says otherwise. The secret is returned once, stored hashed.
+   */
+  async createToken(
+    actor: Actor,
+    request: { user?: string; label?: string; role?: Role },
+  ): Promise<{ secret: string; token: TokenRecord; user: User }> {
+    const userId = request.user ?? actor.userId;
+    if (actor.role !== "admin" && userId !== actor.userId)
+      throw new EnvError("forbidden", "members may create tokens only for themselves");
+    if (actor.role !== "admin" && request.role)
+      throw new EnvError("forbidden", "only an admin may give a new user a role");
+    const now = this.o.clock.now();
+    let user = await this.o.registry.userById(userId);
+    if (user && request.role && request.role !== user.role)
+      throw new EnvError(
+        "conflict",
+        `user ${userId} exists as ${user.role}; a token does not change a user's role (leave role out)`,
+      );
+    if (!user) {
+      user = { id: userId, name: userId, role: request.role ?? "member", slackUserId: null };
+      await this.o.registry.createUser(user);
+      await this.o.registry.audit({
+        at: now,
+        actor,
+        action: "user.create",
+        envId: null,
+        detail: { user: user.id, role: user.role },
+      });
+    }
+    const { secret, token } = await this.addToken(user.id, request.label ?? null);
     await this.o.registry.audit({
-      at: this.o.clock.now(),
+      at: now,
       actor,
-      action: "user.create",
+      action: "token.create",
       envId: null,
-      detail: { user: user.id, role },
+      detail: { token: token.id, user: user.id, label: token.label },
     });
-    return { user, token };
+    return { secret, token, user };
   }
 
-  async addToken(userId: string): Promise<string> {
-    const token = `ikou_${Buffer.from(this.o.random(24)).toString("base64url")}`;
-    await this.o.registry.addToken(userId, hashToken(token), this.o.clock.now());
-    return token;
+  /** The caller's tokens; admins may name a user or ask for all. Never a secret or a hash. */
+  async tokens(actor: Actor, filter: { user?: string; all?: boolean } = {}): Promise<TokenRecord[]> {
+    const others = filter.all || (filter.user !== undefined && filter.user !== actor.userId);
+    if (others && actor.role !== "admin")
+      throw new EnvError("forbidden", "members see only their own tokens");
+    if (filter.all) return this.o.registry.tokens();
+    const userId = filter.user ?? actor.userId;
+    if (!(await this.o.registry.userById(userId))) throw new EnvError("not_found", `no user ${userId}`);
+    return this.o.registry.tokens({ userId });
+  }
+
+  /** Revokes a token (members: their own) and ends every dashboard session signed in with it. */
+  async revokeToken(actor: Actor, id: string): Promise<TokenRecord> {
+    const token = await this.o.registry.token(id);
+    // A member is not told whether someone else's token exists.
+    if (!token || (actor.role !== "admin" && token.userId !== actor.userId))
+      throw new EnvError("not_found", actor.role === "admin" ? `no token ${id}` : `no token ${id} of yours`);
+    const now = this.o.clock.now();
+    const revoked = token.revokedAt ? undefined : await this.o.registry.revokeToken(id, now);
+    if (!revoked)
+      throw new EnvError(
+        "conflict",
+        `token ${id} was already revoked${token.revokedAt ? ` at ${token.revokedAt.toISOString()}` : ""}`,
+      );
+    await this.o.registry.audit({
+      at: now,
+      actor,
+      action: "token.revoke",
+      envId: null,
+      detail: { token: id, user: token.userId, sessionsEnded: revoked.sessionsEnded },
+    });
+    return (await this.o.registry.token(id))!;
+  }
+
+  private async addToken(
+    userId: string,
+    label: string | null,
+  ): Promise<{ secret: string; token: TokenRecord }> {
+    const secret = `ikou_${Buffer.from(this.o.random(24)).toString("base64url")}`;
+    const token = this.newToken(userId, label);
+    await this.o.registry.addToken({ ...token, hash: hashToken(secret) });
+    return { secret, token };
+  }
+
+  private newToken(userId: string, label: string | null): TokenRecord {
+    return {
+      id: `tok-${Buffer.from(this.o.random(8)).toString("hex")}`,
+      userId,
+      label,
+      createdAt: this.o.clock.now(),
+      lastUsedAt: null,
+      revokedAt: null,
+    };
+  }
+
+  /**
+   * The first admin at start. IKOU_ADMIN_TOKEN is registered once; if it was revoked since, it stays
+   * refused (a restart must not undo a revocation): set a new value to get in again. Without it, a
+   * token is generated (and returned, to print once) only when no admin holds a live token.
+   */
+  async bootstrapAdmin(envToken: string | undefined): Promise<string | undefined> {
+    await this.o.registry.createUser({ id: "admin", name: "admin", role: "admin", slackUserId: null });
+    if (envToken) {
+      const known = await this.o.registry.tokenByHash(hashToken(envToken));
+      if (!known)
+        await this.o.registry.addToken({
+          ...this.newToken("admin", "IKOU_ADMIN_TOKEN"),
+          hash: hashToken(envToken),
+        });
+      else if (known.token.revokedAt)
+        this.o.log.warn(
+          { token: known.token.id, revokedAt: known.token.revokedAt.toISOString() },
+          "IKOU_ADMIN_TOKEN was revoked and stays refused; set a new value to sign in with it",
+        );
+      return undefined;
+    }
+    if (await this.o.registry.anyLiveAdminToken()) return undefined;
+    return (await this.addToken("admin", "first admin token")).secret;
   }
 
   // --- environments ------------------------------------------------------------------------------

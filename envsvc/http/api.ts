@@ -5,7 +5,7 @@ import { z } from "zod";
 import { SHOP_PATTERN } from "../core/ids.ts";
 import { ENV_ID_PATTERN, EnvError } from "../core/model.ts";
 import type { EnvService } from "../core/service.ts";
-import { actorOf, bearerAuth, requireAdmin } from "./auth.ts";
+import { actorOf, bearerAuth } from "./auth.ts";
 import { describeZodError } from "./errors.ts";
 import { NO_DATA } from "../targets/local.ts";
 
@@ -45,9 +45,29 @@ const extendBody = z.strictObject({
     .max(24 * 90),
 });
 
+const userId = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9-]{0,63}$/,
+    "expected a user id: a-z, 0-9 and -, up to 64 characters, starting with a letter",
+  );
+const tokenId = z.string().regex(/^tok-[0-9a-f]{16}$/, "expected a token id like tok-0123456789abcdef");
+
 const tokenBody = z.strictObject({
-  name: z.string().min(1).max(255),
-  role: z.enum(["admin", "member"]),
+  label: z
+    .string()
+    .trim()
+    .min(1, "expected a non-empty label")
+    .max(255)
+    .regex(/^[^\p{Cc}]*$/u, "expected no control characters")
+    .optional(),
+  user: userId.optional(),
+  role: z.enum(["admin", "member"]).optional(),
+});
+
+const tokensQuery = z.strictObject({
+  user: userId.optional(),
+  all: z.enum(["true", "false"], "expected true or false").optional(),
 });
 
 const idempotencyKey = z
@@ -107,11 +127,20 @@ export function apiRouter(service: EnvService, opts: ApiOptions = {}): Router {
     res.json({ operation: await service.operation(parse(operationId, req.params.id, "id")) });
   });
 
-  r.post("/tokens", requireAdmin, async (req, res) => {
-    const { name, role } = parse(tokenBody, jsonBody(req), "body");
-    const { user, token } = await service.issueToken(actorOf(res), name, role);
-    // The only time the token is shown: the registry keeps its hash.
-    res.status(201).json({ user, token });
+  r.get("/tokens", async (req, res) => {
+    const { user, all } = parse(tokensQuery, req.query, "query");
+    res.json({ tokens: await service.tokens(actorOf(res), { user, all: all === "true" }) });
+  });
+
+  r.post("/tokens", async (req, res) => {
+    const body = parse(tokenBody, jsonBody(req), "body");
+    const { secret, token, user } = await service.createToken(actorOf(res), body);
+    // The only time the secret is shown: the registry keeps its hash.
+    res.status(201).json({ secret, token, user });
+  });
+
+  r.delete("/tokens/:id", async (req, res) => {
+    res.json({ token: await service.revokeToken(actorOf(res), parse(tokenId, req.params.id, "id")) });
   });
 
   return r;

@@ -1,6 +1,6 @@
 // Bearer tokens: stored only as SHA-256 hashes in the registry, checked by the service. The
 // dashboard's sign-in reuses `actorForToken` to turn a pasted token into a session.
-import type { Request, RequestHandler, Response } from "express";
+import type { RequestHandler, Response } from "express";
 import { EnvError, type Actor, type EnvServiceApi } from "../core/model.ts";
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -20,7 +20,7 @@ export function bearerAuth(service: Pick<EnvServiceApi, "authenticate">): Reques
     const match = header ? BEARER.exec(header) : null;
     if (!match) return next(new EnvError("unauthorized", "send Authorization: Bearer <token>"));
     const actor = await actorForToken(service, match[1]);
-    if (!actor) return next(new EnvError("unauthorized", "the token is not valid"));
+    if (!actor) return next(new EnvError("unauthorized", "the token is not valid (unknown or revoked)"));
     res.locals.actor = actor;
     next();
   };
@@ -30,8 +30,4 @@ export function actorOf(res: Response): Actor {
   const actor = res.locals.actor as Actor | undefined;
   if (!actor) throw new EnvError("unauthorized", "not signed in");
   return actor;
-}
-
-export function requireAdmin(_req: Request, res: Response, next: (err?: unknown) => void): void {
-  next(actorOf(res).role === "admin" ? undefined : new EnvError("forbidden", "admins only"));
 }

@@ -4,17 +4,17 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { CookieOptions, NextFunction, Request, RequestHandler, Response } from "express";
 import type { Actor } from "../core/model.ts";
+import type { Registry, SessionFlash } from "../core/ports.ts";
+import { hashToken } from "../core/service.ts";
 
 export const SESSION_COOKIE = "envsvc_session";
 export const SIGNIN_COOKIE = "envsvc_signin";
 export const CSRF_FIELD = "_csrf";
 
-export interface Flash {
-  kind: "ok" | "error";
-  text: string;
-}
+export type Flash = SessionFlash;
 
 export interface Session {
+  /** The cookie's value: held for this request only, the registry keeps its hash. */
   id: string;
   actor: Actor;
   csrfToken: string;
@@ -25,50 +25,88 @@ export interface Session {
   operations: Map<string, string>;
 }
 
-const randomToken = () => randomBytes(32).toString("base64url");
+export type SessionRegistry = Pick<
+  Registry,
+  | "insertSession"
+  | "session"
+  | "setSessionFlash"
+  | "setSessionOperation"
+  | "deleteSession"
+  | "deleteExpiredSessions"
+>;
 
-/** In memory: a restart signs everyone out, which only costs a sign-in. */
+const randomToken = () => randomBytes(32).toString("base64url");
+const COOKIE_VALUE = /^[\w-]{43}$/;
+
+/**
+ * In the registry, so a restart signs no one out and several instances share them. Only a hash of
+ * the cookie's value is stored: the table alone opens no session.
+ */
 export class SessionStore {
-  private readonly sessions = new Map<string, Session>();
   private readonly ttlMs: number;
   private readonly clock: () => number;
 
-  constructor(opts: { ttlMs?: number; clock?: () => number } = {}) {
+  constructor(
+    private readonly registry: SessionRegistry,
+    opts: { ttlMs?: number; clock?: () => number } = {},
+  ) {
     this.ttlMs = opts.ttlMs ?? 12 * 3_600_000;
     this.clock = opts.clock ?? Date.now;
   }
 
-  create(actor: Actor): Session {
-    this.sweep();
+  /** A session for an actor signed in with a token (`actor.tokenId`). */
+  async create(actor: Actor & { tokenId: string }): Promise<Session> {
+    const now = this.clock();
+    // Expired sessions are already refused; deleting them at each sign-in keeps the table to the live ones.
+    await this.registry.deleteExpiredSessions(new Date(now));
     const session: Session = {
       id: randomToken(),
-      actor,
+      actor: { ...actor, via: "ui" },
       csrfToken: randomToken(),
-      expiresAt: this.clock() + this.ttlMs,
+      expiresAt: now + this.ttlMs,
       operations: new Map(),
     };
-    this.sessions.set(session.id, session);
+    await this.registry.insertSession({
+      idHash: hashToken(session.id),
+      user: { id: actor.userId, name: actor.name, role: actor.role },
+      tokenId: actor.tokenId,
+      csrfToken: session.csrfToken,
+      createdAt: new Date(now),
+      expiresAt: new Date(session.expiresAt),
+      flash: null,
+      operations: {},
+    });
     return session;
   }
 
-  get(id: string | undefined): Session | undefined {
-    if (!id) return undefined;
-    const session = this.sessions.get(id);
-    if (!session) return undefined;
-    if (session.expiresAt <= this.clock()) {
-      this.sessions.delete(id);
-      return undefined;
-    }
-    return session;
+  /** The live session of a cookie value; expired, signed-out and revoked-token sessions are none. */
+  async get(id: string | undefined): Promise<Session | undefined> {
+    if (!id || !COOKIE_VALUE.test(id)) return undefined;
+    const r = await this.registry.session(hashToken(id), new Date(this.clock()));
+    if (!r) return undefined;
+    return {
+      id,
+      actor: { userId: r.user.id, name: r.user.name, role: r.user.role, via: "ui", tokenId: r.tokenId },
+      csrfToken: r.csrfToken,
+      expiresAt: r.expiresAt.getTime(),
+      ...(r.flash ? { flash: r.flash } : {}),
+      operations: new Map(Object.entries(r.operations)),
+    };
   }
 
-  delete(id: string): void {
-    this.sessions.delete(id);
+  async delete(session: Session): Promise<void> {
+    await this.registry.deleteSession(hashToken(session.id));
   }
 
-  private sweep(): void {
-    const now = this.clock();
-    for (const [id, s] of this.sessions) if (s.expiresAt <= now) this.sessions.delete(id);
+  async setFlash(session: Session, flash: Flash | undefined): Promise<void> {
+    await this.registry.setSessionFlash(hashToken(session.id), flash ?? null);
+  }
+
+  /** Follows the operation the session started on an env, or (null) stops following it. */
+  async follow(session: Session, envId: string, operationId: string | null): Promise<void> {
+    if (operationId) session.operations.set(envId, operationId);
+    else session.operations.delete(envId);
+    await this.registry.setSessionOperation(hashToken(session.id), envId, operationId);
   }
 }
 
@@ -93,9 +131,9 @@ export function tokensMatch(given: unknown, expected: string): boolean {
 
 /** Puts the request's live session (or none) on res.locals.session. Needs cookie-parser before it. */
 export function loadSession(store: SessionStore): RequestHandler {
-  return (req, res, next) => {
+  return async (req, res, next) => {
     const id = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
-    res.locals.session = store.get(id);
+    res.locals.session = await store.get(id);
     next();
   };
 }
@@ -128,7 +166,7 @@ export function requireSessionAndCsrf(req: Request, res: Response, next: NextFun
 /** The double-submit token of the sign-in form: set once as a cookie, echoed in the form. */
 export function signinToken(req: Request, res: Response): string {
   const existing = (req.cookies as Record<string, string> | undefined)?.[SIGNIN_COOKIE];
-  if (existing && /^[\w-]{43}$/.test(existing)) return existing;
+  if (existing && COOKIE_VALUE.test(existing)) return existing;
   const token = randomToken();
   res.cookie(SIGNIN_COOKIE, token, cookieOptions(req, 3_600_000));
   return token;

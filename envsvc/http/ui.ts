@@ -9,12 +9,13 @@ import { isBusy } from "../core/env-view.ts";
 import { type Actor, EnvError, type EnvServiceApi, type ErrorCode } from "../core/model.ts";
 import {
   cookieOptions,
+  type Flash,
   loadSession,
   requireSessionAndCsrf,
   SESSION_COOKIE,
   type Session,
   sessionOf,
-  SessionStore,
+  type SessionStore,
   signinToken,
   signinTokenMatches,
 } from "./session.ts";
@@ -23,7 +24,7 @@ import { dashboardPage, type RowContext, rowsHtml, signinPage } from "./ui/pages
 export interface UiRouterDeps {
   service: EnvServiceApi;
   authenticate: (token: string) => Promise<Actor | undefined>;
-  sessions?: SessionStore;
+  sessions: SessionStore;
   clock?: () => number;
   /** Table refresh while an operation runs (default 1 s) and otherwise (default 10 s). */
   pollBusyMs?: number;
@@ -64,7 +65,7 @@ const FLASH_PREFIX: Record<ErrorCode, string> = {
 };
 
 export function uiRouter(deps: UiRouterDeps): express.Router {
-  const sessions = deps.sessions ?? new SessionStore({ clock: deps.clock });
+  const { sessions } = deps;
   const clock = deps.clock ?? Date.now;
   const log = deps.log ?? pino({ name: "envsvc-ui" });
   const pollBusyMs = deps.pollBusyMs ?? 1000;
@@ -83,8 +84,8 @@ export function uiRouter(deps: UiRouterDeps): express.Router {
     }
     const envs = await deps.service.list();
     const flash = s.flash;
-    delete s.flash;
-    const ctx = await rowContext(deps.service, s, clock());
+    if (flash) await sessions.setFlash(s, undefined);
+    const ctx = await rowContext(deps.service, sessions, s, clock());
     res.send(dashboardPage({ nonce, ctx, envs, flash, pollBusyMs, pollIdleMs }));
   });
 
@@ -96,7 +97,7 @@ export function uiRouter(deps: UiRouterDeps): express.Router {
       return;
     }
     const envs = await deps.service.list();
-    const ctx = await rowContext(deps.service, s, clock());
+    const ctx = await rowContext(deps.service, sessions, s, clock());
     res.json({
       html: rowsHtml(envs, ctx),
       busy: envs.some(isBusy),
@@ -111,14 +112,15 @@ export function uiRouter(deps: UiRouterDeps): express.Router {
     if (!signinTokenMatches(req)) return void refuse(403, "This sign-in form has expired; please try again.");
     const token = (req.body as Record<string, unknown>).token;
     const actor = typeof token === "string" && token ? await deps.authenticate(token) : undefined;
-    if (!actor) return void refuse(401, "That token is not valid.");
-    const created = sessions.create({ ...actor, via: "ui" });
+    // A session remembers its token, so revoking the token ends it.
+    if (!actor?.tokenId) return void refuse(401, "That token is not valid.");
+    const created = await sessions.create({ ...actor, tokenId: actor.tokenId });
     res.cookie(SESSION_COOKIE, created.id, cookieOptions(req, created.expiresAt - clock()));
     res.redirect(303, "/");
   });
 
-  router.post("/signout", ...action, (req, res) => {
-    sessions.delete(sessionOf(res)!.id);
+  router.post("/signout", ...action, async (req, res) => {
+    await sessions.delete(sessionOf(res)!);
     res.clearCookie(SESSION_COOKIE, cookieOptions(req));
     res.redirect(303, "/");
   });
@@ -127,11 +129,13 @@ export function uiRouter(deps: UiRouterDeps): express.Router {
     ...action,
     async (req: Request, res: Response) => {
       const s = sessionOf(res)!;
+      let flash: Flash;
       try {
-        s.flash = { kind: "ok", text: await handler(req, s) };
+        flash = { kind: "ok", text: await handler(req, s) };
       } catch (err) {
-        s.flash = { kind: "error", text: flashOf(err, log) };
+        flash = { kind: "error", text: flashOf(err, log) };
       }
+      await sessions.setFlash(s, flash);
       res.redirect(303, "/");
     },
   ];
@@ -141,7 +145,7 @@ export function uiRouter(deps: UiRouterDeps): express.Router {
     ...act(async (req, s) => {
       const input = parse(createForm, req.body);
       const { env, operation } = await deps.service.create(s.actor, input);
-      s.operations.set(env.id, operation.id);
+      await sessions.follow(s, env.id, operation.id);
       return `Creating ${env.id}.`;
     }),
   );
@@ -159,7 +163,7 @@ export function uiRouter(deps: UiRouterDeps): express.Router {
     "/ui/envs/:id/destroy",
     ...act(async (req, s) => {
       const { env, operation } = await deps.service.destroy(s.actor, String(req.params.id));
-      s.operations.set(env.id, operation.id);
+      await sessions.follow(s, env.id, operation.id);
       return `Destroying ${env.id}.`;
     }),
   );
@@ -196,12 +200,17 @@ function flashOf(err: unknown, log: NonNullable<UiRouterDeps["log"]>): string {
 }
 
 /** The latest step of each running operation this session started; finished ones are forgotten. */
-async function rowContext(service: EnvServiceApi, s: Session, now: number): Promise<RowContext> {
+async function rowContext(
+  service: EnvServiceApi,
+  sessions: SessionStore,
+  s: Session,
+  now: number,
+): Promise<RowContext> {
   const steps = new Map<string, string>();
   await Promise.all(
     [...s.operations].map(async ([envId, opId]) => {
       const op = await service.operation(opId).catch(() => undefined);
-      if (!op || op.status === "succeeded" || op.status === "failed") s.operations.delete(envId);
+      if (!op || op.status === "succeeded" || op.status === "failed") await sessions.follow(s, envId, null);
       else steps.set(envId, op.events.at(-1) ?? op.status);
     }),
   );

@@ -100,6 +100,37 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
     description: "environments keep their stack's non-secret outputs (the scheduler reads them, not Pulumi)",
     statements: ["ALTER TABLE envsvc_environments ADD COLUMN IF NOT EXISTS outputs JSON NULL"],
   },
+  {
+    version: 3,
+    description:
+      "tokens get an id, a label, last use and revocation; dashboard sessions move into the registry",
+    statements: [
+      `ALTER TABLE envsvc_tokens
+        ADD COLUMN IF NOT EXISTS id VARCHAR(20) NULL,
+        ADD COLUMN IF NOT EXISTS label VARCHAR(255) NULL,
+        ADD COLUMN IF NOT EXISTS last_used_at DATETIME(3) NULL,
+        ADD COLUMN IF NOT EXISTS revoked_at DATETIME(3) NULL`,
+      // Tokens made before ids existed get a random one, unrelated to their hash.
+      "UPDATE envsvc_tokens SET id = CONCAT('tok-', LEFT(SHA2(UUID(), 256), 16)) WHERE id IS NULL",
+      "ALTER TABLE envsvc_tokens MODIFY id VARCHAR(20) NOT NULL, ADD UNIQUE KEY IF NOT EXISTS uq_id (id)",
+      // Keyed by a SHA-256 of the cookie's value: the table alone opens no session. The user is kept
+      // as signed in; revoking the token deletes its sessions in the same transaction.
+      `CREATE TABLE IF NOT EXISTS envsvc_sessions (
+        id_hash CHAR(64) NOT NULL PRIMARY KEY,
+        user_id VARCHAR(64) NOT NULL,
+        user_name VARCHAR(255) NOT NULL,
+        role ENUM('admin','member') NOT NULL,
+        token_id VARCHAR(20) NOT NULL,
+        csrf_token VARCHAR(64) NOT NULL,
+        created_at DATETIME(3) NOT NULL,
+        expires_at DATETIME(3) NOT NULL,
+        flash JSON NULL,
+        operations JSON NOT NULL,
+        KEY ix_token (token_id),
+        KEY ix_expires (expires_at)
+      ) ${TABLE}`,
+    ],
+  },
 ];
 
 export async function migrateRegistry(conn: Connection | Pool): Promise<number[]> {

@@ -8,6 +8,9 @@ import type {
   IdempotentResult,
   NewEnvironment,
   Registry,
+  SessionFlash,
+  SessionRecord,
+  TokenRecord,
   User,
 } from "../core/ports.ts";
 import { migrateRegistry } from "./registry-schema.ts";
@@ -16,6 +19,21 @@ const POOL_SIZE = 8;
 
 const utc = (text: unknown): Date => new Date(`${String(text).replace(" ", "T")}Z`);
 const utcOrNull = (text: unknown): Date | null => (text === null || text === undefined ? null : utc(text));
+
+// mysql2 hands MariaDB's JSON (a LONGTEXT) back as text.
+const jsonOf = (v: unknown) =>
+  v === null || v === undefined ? null : typeof v === "string" ? JSON.parse(v) : v;
+
+function tokenOf(r: RowDataPacket): TokenRecord {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    label: r.label,
+    createdAt: utc(r.created_at),
+    lastUsedAt: utcOrNull(r.last_used_at),
+    revokedAt: utcOrNull(r.revoked_at),
+  };
+}
 
 function envOf(r: RowDataPacket): EnvRecord {
   return {
@@ -82,14 +100,81 @@ export class MysqlRegistry implements Registry {
     return res;
   }
 
-  // --- users and tokens
+  // --- users, tokens and dashboard sessions
 
-  async userByTokenHash(hash: string): Promise<User | undefined> {
+  async tokenByHash(hash: string): Promise<{ token: TokenRecord; user: User } | undefined> {
     const [r] = await this.rows(
-      "SELECT u.* FROM envsvc_tokens t JOIN envsvc_users u ON u.id = t.user_id WHERE t.token_hash = ?",
+      `SELECT t.*, u.name, u.role, u.slack_user_id FROM envsvc_tokens t
+       JOIN envsvc_users u ON u.id = t.user_id WHERE t.token_hash = ?`,
       [hash],
     );
-    return r && { id: r.id, name: r.name, role: r.role, slackUserId: r.slack_user_id };
+    return (
+      r && {
+        token: tokenOf(r),
+        user: { id: r.user_id, name: r.name, role: r.role, slackUserId: r.slack_user_id },
+      }
+    );
+  }
+
+  async token(id: string): Promise<TokenRecord | undefined> {
+    const [r] = await this.rows("SELECT * FROM envsvc_tokens WHERE id = ?", [id]);
+    return r && tokenOf(r);
+  }
+
+  async tokens(filter: { userId?: string } = {}): Promise<TokenRecord[]> {
+    const rows = filter.userId
+      ? await this.rows("SELECT * FROM envsvc_tokens WHERE user_id = ? ORDER BY created_at, id", [
+          filter.userId,
+        ])
+      : await this.rows("SELECT * FROM envsvc_tokens ORDER BY created_at, id");
+    return rows.map(tokenOf);
+  }
+
+  async addToken(t: Omit<TokenRecord, "lastUsedAt" | "revokedAt"> & { hash: string }): Promise<void> {
+    await this.exec(
+      "INSERT INTO envsvc_tokens (token_hash, id, user_id, label, created_at) VALUES (?, ?, ?, ?, ?)",
+      [t.hash, t.id, t.userId, t.label, t.createdAt],
+    );
+  }
+
+  async touchToken(id: string, at: Date): Promise<void> {
+    await this.exec(
+      "UPDATE envsvc_tokens SET last_used_at = GREATEST(COALESCE(last_used_at, ?), ?) WHERE id = ?",
+      [at, at, id],
+    );
+  }
+
+  async revokeToken(id: string, at: Date): Promise<{ sessionsEnded: number } | undefined> {
+    const conn = await this.pool.getConnection();
+    try {
+      await conn.beginTransaction();
+      const [revoked] = await conn.query<ResultSetHeader>(
+        "UPDATE envsvc_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+        [at, id],
+      );
+      if (!revoked.affectedRows) {
+        await conn.rollback();
+        return undefined;
+      }
+      const [ended] = await conn.query<ResultSetHeader>("DELETE FROM envsvc_sessions WHERE token_id = ?", [
+        id,
+      ]);
+      await conn.commit();
+      return { sessionsEnded: ended.affectedRows };
+    } catch (err) {
+      await conn.rollback();
+      throw err;
+    } finally {
+      conn.release();
+    }
+  }
+
+  async anyLiveAdminToken(): Promise<boolean> {
+    const rows = await this.rows(
+      `SELECT 1 FROM envsvc_tokens t JOIN envsvc_users u ON u.id = t.user_id
+       WHERE u.role = 'admin' AND t.revoked_at IS NULL LIMIT 1`,
+    );
+    return rows.length > 0;
   }
 
   async userBySlackId(slackUserId: string): Promise<User | undefined> {
@@ -109,16 +194,72 @@ export class MysqlRegistry implements Registry {
     );
   }
 
-  async addToken(userId: string, hash: string, at: Date): Promise<void> {
-    await this.exec("INSERT IGNORE INTO envsvc_tokens (token_hash, user_id, created_at) VALUES (?, ?, ?)", [
-      hash,
-      userId,
-      at,
+  async insertSession(s: SessionRecord): Promise<void> {
+    await this.exec(
+      `INSERT INTO envsvc_sessions (id_hash, user_id, user_name, role, token_id, csrf_token, created_at,
+        expires_at, flash, operations) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        s.idHash,
+        s.user.id,
+        s.user.name,
+        s.user.role,
+        s.tokenId,
+        s.csrfToken,
+        s.createdAt,
+        s.expiresAt,
+        s.flash ? JSON.stringify(s.flash) : null,
+        JSON.stringify(s.operations),
+      ],
+    );
+  }
+
+  async session(idHash: string, now: Date): Promise<SessionRecord | undefined> {
+    const [r] = await this.rows("SELECT * FROM envsvc_sessions WHERE id_hash = ? AND expires_at > ?", [
+      idHash,
+      now,
+    ]);
+    return (
+      r && {
+        idHash: r.id_hash,
+        user: { id: r.user_id, name: r.user_name, role: r.role },
+        tokenId: r.token_id,
+        csrfToken: r.csrf_token,
+        createdAt: utc(r.created_at),
+        expiresAt: utc(r.expires_at),
+        flash: jsonOf(r.flash),
+        operations: jsonOf(r.operations) ?? {},
+      }
+    );
+  }
+
+  async setSessionFlash(idHash: string, flash: SessionFlash | null): Promise<void> {
+    await this.exec("UPDATE envsvc_sessions SET flash = ? WHERE id_hash = ?", [
+      flash ? JSON.stringify(flash) : null,
+      idHash,
     ]);
   }
 
-  async anyAdmin(): Promise<boolean> {
-    return (await this.rows("SELECT 1 FROM envsvc_users WHERE role = 'admin' LIMIT 1")).length > 0;
+  async setSessionOperation(idHash: string, envId: string, operationId: string | null): Promise<void> {
+    // One key changed in place, so a poll forgetting a finished operation cannot drop a new one.
+    const path = `$.${JSON.stringify(envId)}`;
+    await (operationId
+      ? this.exec("UPDATE envsvc_sessions SET operations = JSON_SET(operations, ?, ?) WHERE id_hash = ?", [
+          path,
+          operationId,
+          idHash,
+        ])
+      : this.exec("UPDATE envsvc_sessions SET operations = JSON_REMOVE(operations, ?) WHERE id_hash = ?", [
+          path,
+          idHash,
+        ]));
+  }
+
+  async deleteSession(idHash: string): Promise<void> {
+    await this.exec("DELETE FROM envsvc_sessions WHERE id_hash = ?", [idHash]);
+  }
+
+  async deleteExpiredSessions(now: Date): Promise<number> {
+    return (await this.exec("DELETE FROM envsvc_sessions WHERE expires_at <= ?", [now])).affectedRows;
   }
 
   // --- environments

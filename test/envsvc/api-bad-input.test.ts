@@ -7,14 +7,19 @@ const ENV_ID = "sakura-abc123";
 describe("bad input on every route: a clear 4xx, and nothing changes", () => {
   let svc: TestService;
   let memberToken: string;
+  let revokedToken: string;
+  const ids: Record<string, string> = {};
 
   async function snapshot(): Promise<string> {
     const tables = [
       "envsvc_environments",
       "envsvc_operations",
       "envsvc_users",
-      "envsvc_tokens",
+      // A token's use is recorded (to the minute) whatever the answer; the rest must not move.
+      "(SELECT token_hash, id, user_id, label, created_at, revoked_at FROM envsvc_tokens) AS t",
       "envsvc_idempotency",
+      "envsvc_audit",
+      "envsvc_sessions",
     ];
     const parts = await Promise.all(
       tables.map(async (t) =>
@@ -44,7 +49,12 @@ describe("bad input on every route: a clear 4xx, and nothing changes", () => {
     );
     await svc.registry.setOperationStatus("op-000000000000000000", "succeeded", now);
     await svc.registry.setEnvReady(ENV_ID, "http://x/review", "ts_sakura_abc123");
-    memberToken = (await svc.call("POST", "/api/tokens", { name: "alice", role: "member" })).json.token;
+    memberToken = (await svc.call("POST", "/api/tokens", { user: "alice" })).json.secret;
+    const revoked = (await svc.call("POST", "/api/tokens", { user: "alice", label: "old" })).json;
+    revokedToken = revoked.secret;
+    ids.revokedTokenId = revoked.token.id;
+    expect((await svc.call("DELETE", `/api/tokens/${ids.revokedTokenId}`)).status).toBe(200);
+    ids.adminTokenId = (await svc.call("GET", "/api/tokens")).json.tokens[0].id;
   });
   afterAll(async () => svc?.stop());
 
@@ -257,21 +267,160 @@ describe("bad input on every route: a clear 4xx, and nothing changes", () => {
       says: /no operation/,
     },
     {
-      name: "tokens: member",
+      name: "tokens: a member for someone else",
       method: "POST",
       url: "/api/tokens",
-      body: { name: "x", role: "admin" },
+      body: { user: "bob" },
       headers: { authorization: "member" },
       status: 403,
-      says: /admins only/,
+      says: /members may create tokens only for themselves/,
+    },
+    {
+      name: "tokens: a member giving a role",
+      method: "POST",
+      url: "/api/tokens",
+      body: { role: "admin" },
+      headers: { authorization: "member" },
+      status: 403,
+      says: /only an admin may give/,
     },
     {
       name: "tokens: bad role",
       method: "POST",
       url: "/api/tokens",
-      body: { name: "x", role: "root" },
+      body: { user: "x", role: "root" },
       status: 400,
       says: /body\.role/,
+    },
+    {
+      name: "tokens: the old {name} body",
+      method: "POST",
+      url: "/api/tokens",
+      body: { name: "x" },
+      status: 400,
+      says: /body: Unrecognized key: "name"/,
+    },
+    {
+      name: "tokens: bad user id",
+      method: "POST",
+      url: "/api/tokens",
+      body: { user: "Bad User" },
+      status: 400,
+      says: /body\.user: expected a user id/,
+    },
+    {
+      name: "tokens: label too long",
+      method: "POST",
+      url: "/api/tokens",
+      body: { label: "x".repeat(256) },
+      status: 400,
+      says: /body\.label/,
+    },
+    {
+      name: "tokens: label with a control character",
+      method: "POST",
+      url: "/api/tokens",
+      body: { label: "ci\u0007bot" },
+      status: 400,
+      says: /body\.label: expected no control characters/,
+    },
+    {
+      name: "tokens: a role that contradicts the user's",
+      method: "POST",
+      url: "/api/tokens",
+      body: { user: "admin", role: "member" },
+      status: 409,
+      says: /user admin exists as admin/,
+    },
+    {
+      name: "tokens: not JSON",
+      method: "POST",
+      url: "/api/tokens",
+      body: "label=x",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      status: 400,
+      says: /application\/json/,
+    },
+    {
+      name: "list tokens: bad user",
+      method: "GET",
+      url: "/api/tokens?user=..%2Fx",
+      status: 400,
+      says: /query\.user: expected a user id/,
+    },
+    {
+      name: "list tokens: unknown parameter",
+      method: "GET",
+      url: "/api/tokens?owner=admin",
+      status: 400,
+      says: /query: Unrecognized key: "owner"/,
+    },
+    {
+      name: "list tokens: all=yes",
+      method: "GET",
+      url: "/api/tokens?all=yes",
+      status: 400,
+      says: /query\.all: expected true or false/,
+    },
+    {
+      name: "list tokens: a member asking for all",
+      method: "GET",
+      url: "/api/tokens?all=true",
+      headers: { authorization: "member" },
+      status: 403,
+      says: /members see only their own tokens/,
+    },
+    {
+      name: "list tokens: a member asking for someone else's",
+      method: "GET",
+      url: "/api/tokens?user=admin",
+      headers: { authorization: "member" },
+      status: 403,
+      says: /members see only their own tokens/,
+    },
+    {
+      name: "list tokens: unknown user",
+      method: "GET",
+      url: "/api/tokens?user=nobody",
+      status: 404,
+      says: /no user nobody/,
+    },
+    {
+      name: "revoke: bad id",
+      method: "DELETE",
+      url: "/api/tokens/admin",
+      status: 400,
+      says: /id: expected a token id/,
+    },
+    {
+      name: "revoke: unknown",
+      method: "DELETE",
+      url: "/api/tokens/tok-ffffffffffffffff",
+      status: 404,
+      says: /no token tok-ffffffffffffffff/,
+    },
+    {
+      name: "revoke: a member, someone else's token",
+      method: "DELETE",
+      url: "/api/tokens/{adminTokenId}",
+      headers: { authorization: "member" },
+      status: 404,
+      says: /no token tok-[0-9a-f]{16} of yours/,
+    },
+    {
+      name: "revoke: already revoked",
+      method: "DELETE",
+      url: "/api/tokens/{revokedTokenId}",
+      status: 409,
+      says: /was already revoked at 20/,
+    },
+    {
+      name: "a revoked token",
+      method: "GET",
+      url: "/api/envs",
+      headers: { authorization: "revoked" },
+      status: 401,
+      says: /the token is not valid \(unknown or revoked\)/,
     },
     {
       name: "review: wrong key",
@@ -300,7 +449,9 @@ describe("bad input on every route: a clear 4xx, and nothing changes", () => {
     const before = await snapshot();
     const headers = { ...c.headers };
     if (headers.authorization === "member") headers.authorization = `Bearer ${memberToken}`;
-    const res = await svc.call(c.method, c.url, c.body, headers);
+    if (headers.authorization === "revoked") headers.authorization = `Bearer ${revokedToken}`;
+    const url = c.url.replace(/\{(\w+)\}/, (_, k: string) => ids[k]!);
+    const res = await svc.call(c.method, url, c.body, headers);
     expect(res.status).toBe(c.status);
     expect(Object.keys(res.json).sort()).toEqual(["code", "message"]);
     expect(res.json.message).toMatch(c.says);

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { loadConfig, type EnvsvcConfig } from "../../envsvc/config.ts";
+import type { Logger } from "pino";
 import type { Clock } from "../../envsvc/core/ports.ts";
 import type { Environment, IdleNotifier, Operation } from "../../envsvc/core/model.ts";
 import { createLogger, startEnvsvc, type RunningEnvsvc } from "../../envsvc/server.ts";
@@ -62,18 +63,39 @@ export function testEnv(
   };
 }
 
-export async function startTestService(
-  label: string,
-  opts: { clock?: Clock; notifier?: IdleNotifier; env?: Record<string, string> } = {},
-): Promise<TestService> {
+export interface TestServiceOptions {
+  clock?: Clock;
+  notifier?: IdleNotifier;
+  env?: Record<string, string>;
+  log?: Logger;
+}
+
+export async function startTestService(label: string, opts: TestServiceOptions = {}): Promise<TestService> {
   const db = await freshDatabase(`envsvc_${label}`);
   const dir = await mkdtemp(path.join(os.tmpdir(), `envsvc-${label}-`));
-  const config = loadConfig(testEnv(dir, db.url, opts.env));
+  return startOn(db, dir, loadConfig(testEnv(dir, db.url, opts.env)), opts);
+}
+
+/** Stops the service (its registry and data stay) and starts it again, as a restart of the process would. */
+export async function restartTestService(
+  svc: TestService,
+  opts: Omit<TestServiceOptions, "env"> & { config?: Partial<EnvsvcConfig> } = {},
+): Promise<TestService> {
+  await svc.close();
+  return startOn(svc.db, svc.dir, { ...svc.config, ...opts.config }, opts);
+}
+
+async function startOn(
+  db: TestDatabase,
+  dir: string,
+  config: EnvsvcConfig,
+  opts: TestServiceOptions,
+): Promise<TestService> {
   const svc = await startEnvsvc(config, {
     clock: opts.clock,
     notifier: opts.notifier,
     schedule: false,
-    log: createLogger("silent"),
+    log: opts.log ?? createLogger("silent"),
   });
   const call: TestService["call"] = async (method, url, body, headers = {}) => {
     const res = await fetch(`${svc.url}${url}`, {
