@@ -18,7 +18,7 @@ import { SessionStore } from "./http/session.ts";
 import { uiRouter } from "./http/ui.ts";
 import { pulumiBinary } from "../lib/pulumi-workspace.ts";
 import { LogIdleNotifier } from "./ports/log-notifier.ts";
-import { PulumiStacks } from "./ports/pulumi-stacks.ts";
+import { StackProcesses } from "./ports/stack-process.ts";
 import { MysqlRegistry } from "./ports/registry.ts";
 import { ReviewReader } from "./ports/review-data.ts";
 import { startSchedule } from "./ports/scheduler.ts";
@@ -154,7 +154,7 @@ export async function startEnvsvc(config: EnvsvcConfig, opts: StartOptions = {})
   if (config.secretsProvider) log.info({ secretsProvider: config.secretsProvider }, "stack secrets by KMS");
 
   const registry = await MysqlRegistry.open(config.mysqlUrl);
-  const stacks = new PulumiStacks({
+  const stacks = new StackProcesses({
     backend: config.backend,
     passphrase,
     secretsProvider: config.secretsProvider,

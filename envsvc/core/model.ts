@@ -113,6 +113,18 @@ export interface IdleNotifier {
 /** A Pulumi inline program; returns the stack outputs. (Typed here without importing Pulumi.) */
 export type InlineProgram = () => Promise<Record<string, unknown>>;
 
+/**
+ * An env's program as data, so the operation can run in a process of its own (ports/stack-process.ts)
+ * and never on the event loop that answers HTTP and Slack: the module (a URL), the function it
+ * exports, and that function's JSON argument. The process imports the module and calls
+ * `export(args)` for the InlineProgram.
+ */
+export interface ProgramRef {
+  module: string;
+  export: string;
+  args: Record<string, unknown>;
+}
+
 export interface AfterUpContext {
   signal: AbortSignal;
   /** One line for the operation's event list. */
@@ -127,7 +139,7 @@ export interface EnvTarget {
   readonly name: TargetName;
   /** Stack config values (secret ones are set as secrets), e.g. passwords generated per env. */
   stackConfig(env: Environment): Promise<Record<string, { value: string; secret?: boolean }>>;
-  program(env: Environment): InlineProgram;
+  program(env: Environment): ProgramRef;
   /** After a successful `up`: load data, start a build… Returns what the env's JSON shows. */
   afterUp(
     env: Environment,

@@ -4,10 +4,10 @@ import type {
   Actor,
   Environment,
   EnvStatus,
-  InlineProgram,
   Operation,
   OperationKind,
   OperationStatus,
+  ProgramRef,
   Role,
   TargetName,
 } from "./model.ts";
@@ -174,7 +174,7 @@ export interface StackDriver {
   /** Creates or selects the stack, sets its config and runs `up`; returns plain output values. */
   up(
     stack: string,
-    program: InlineProgram,
+    program: ProgramRef,
     config: Record<string, { value: string; secret?: boolean }>,
     events: StackEvents,
   ): Promise<StackOutputs>;

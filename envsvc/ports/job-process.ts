@@ -17,10 +17,14 @@ export const SERVICE_SECRETS = [
   "SLACK_BOT_TOKEN",
 ] as const;
 
+export function withoutServiceSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const rest = { ...env };
+  for (const name of SERVICE_SECRETS) delete rest[name];
+  return rest;
+}
+
 export function jobEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env = localJobEnv(extra);
-  for (const name of SERVICE_SECRETS) delete env[name];
-  return env;
+  return withoutServiceSecrets(localJobEnv(extra));
 }
 
 export interface JobResult {

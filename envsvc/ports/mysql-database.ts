@@ -2,6 +2,7 @@
 // The provider runs out of process (pulumi-resource-pulumi-nodejs) from its serialized source, so
 // its methods capture nothing of this module: they require mysql2 themselves (NODE_PATH finds it).
 import * as pulumi from "@pulumi/pulumi";
+import type { InlineProgram } from "../core/model.ts";
 
 interface DatabaseInputs {
   /** Admin connection to the server; a secret (it may carry the root password). */
@@ -130,4 +131,12 @@ export class MysqlDatabase extends pulumi.dynamic.Resource {
       { ...opts, additionalSecretOutputs: ["password", "adminUrl"] },
     );
   }
+}
+
+/** The local target's whole env stack: one database and its user (see targets/local.ts). */
+export function mysqlDatabaseProgram(args: { adminUrl: string; name: string }): InlineProgram {
+  return async () => {
+    const db = new MysqlDatabase("db", { adminUrl: args.adminUrl, database: args.name, user: args.name });
+    return { database: db.database, user: db.user, password: db.password, host: db.host, port: db.port };
+  };
 }

@@ -4,10 +4,11 @@ import { LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/aut
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { maskCredentials } from "../../lib/redact.ts";
-import { backendUrl, PROJECT_NAME, workspaceOptions } from "../../lib/pulumi-workspace.ts";
-import type { InlineProgram } from "../core/model.ts";
+import { backendUrl, PROJECT_NAME, PROJECT_ROOT, workspaceOptions } from "../../lib/pulumi-workspace.ts";
+import type { InlineProgram, ProgramRef } from "../core/model.ts";
 import type { StackDriver, StackEvents, StackOutputs } from "../core/ports.ts";
 
 // The project's own name: on AWS, envsvc's task role may write the state of ikou/testshop-* stacks only.
@@ -75,6 +76,15 @@ export class PulumiOperationError extends Error {
   }
 }
 
+/** Builds a ProgramRef's program: only a module of this project is ever imported. */
+export async function loadProgram(ref: ProgramRef): Promise<InlineProgram> {
+  if (!ref.module.startsWith(pathToFileURL(path.join(PROJECT_ROOT, "/")).href))
+    throw new Error(`program module ${ref.module} is not part of this project`);
+  const factory = ((await import(ref.module)) as Record<string, unknown>)[ref.export];
+  if (typeof factory !== "function") throw new Error(`${ref.module} exports no function ${ref.export}`);
+  return (factory as (args: Record<string, unknown>) => InlineProgram)(ref.args);
+}
+
 function isMissingStack(err: unknown): boolean {
   return /no stack named|not found|does not exist/i.test(err instanceof Error ? err.message : String(err));
 }
@@ -132,13 +142,13 @@ export class PulumiStacks implements StackDriver {
 
   up(
     stackName: string,
-    program: InlineProgram,
+    program: ProgramRef,
     config: Record<string, { value: string; secret?: boolean }>,
     events: StackEvents,
   ): Promise<StackOutputs> {
     return this.inWorkspace(async (opts) => {
       const stack = await LocalWorkspace.createOrSelectStack(
-        { stackName, projectName: this.project, program },
+        { stackName, projectName: this.project, program: await loadProgram(program) },
         opts,
       );
       if (Object.keys(config).length) await stack.setAllConfig(config);

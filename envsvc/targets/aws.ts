@@ -3,10 +3,13 @@
 // services onto it. Activity is the target group's ALB RequestCount; cost is the stack's own rate.
 import { z } from "zod";
 import { testShopCostPerHourUsd } from "../../stacks/testshop/cost.ts";
-import { testShopProgram } from "../../stacks/testshop/program.ts";
-import type { AfterUpContext, EnvTarget, Environment, InlineProgram } from "../core/model.ts";
+import type * as testShopModule from "../../stacks/testshop/program.ts";
+import type { TestShopProgramArgs } from "../../stacks/testshop/program.ts";
+import type { AfterUpContext, EnvTarget, Environment, ProgramRef } from "../core/model.ts";
 import { AlbRequestMetrics } from "../ports/cloudwatch.ts";
 import { CodeBuildPort } from "../ports/codebuild.ts";
+
+const TESTSHOP_PROGRAM_MODULE = new URL("../../stacks/testshop/program.ts", import.meta.url).href;
 
 export interface AwsTargetOptions {
   /** Region of the test envs (their platform stack is `platform-<region>`). */
@@ -55,8 +58,8 @@ export class AwsTarget implements EnvTarget {
     return { "aws:region": { value: this.o.region } };
   }
 
-  program(env: Environment): InlineProgram {
-    return testShopProgram({
+  program(env: Environment): ProgramRef {
+    const args: TestShopProgramArgs = {
       shop: env.shop,
       envId: env.id,
       branch: this.branchOf(env),
@@ -64,7 +67,12 @@ export class AwsTarget implements EnvTarget {
       region: this.o.region,
       ...(this.o.shopStack ? { shopStack: this.o.shopStack(env.shop) } : {}),
       ...(this.o.platformStack ? { platformStack: this.o.platformStack } : {}),
-    });
+    };
+    return {
+      module: TESTSHOP_PROGRAM_MODULE,
+      export: "testShopProgram" satisfies keyof typeof testShopModule,
+      args: { ...args },
+    };
   }
 
   /** Builds the env's branch and waits for the build: the env is ready when its services run it. */

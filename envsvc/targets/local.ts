@@ -10,11 +10,13 @@ import { mysqlPool } from "../../lib/mysql.ts";
 import { PROJECT_ROOT } from "../../lib/pulumi-workspace.ts";
 import { readStackFile } from "../../lib/stack-file.ts";
 import { sqlNameOf } from "../core/ids.ts";
-import type { AfterUpContext, EnvTarget, Environment, InlineProgram } from "../core/model.ts";
+import type { AfterUpContext, EnvTarget, Environment, ProgramRef } from "../core/model.ts";
 import type { Clock } from "../core/ports.ts";
 import { reviewKey } from "../core/review-key.ts";
 import { jobEnv, runTsJob, stopLeftoverJob } from "../ports/job-process.ts";
-import { MysqlDatabase } from "../ports/mysql-database.ts";
+import type * as mysqlDatabaseModule from "../ports/mysql-database.ts";
+
+const MYSQL_DATABASE_MODULE = new URL("../ports/mysql-database.ts", import.meta.url).href;
 
 export const IMPORT_ENTRY = "bin/ikou.ts";
 /** The source that loads nothing: the env is an empty database. */
@@ -104,12 +106,11 @@ export class LocalTarget implements EnvTarget {
     return {};
   }
 
-  program(env: Environment): InlineProgram {
-    const adminUrl = this.o.adminUrl;
-    const name = sqlNameOf(env.id);
-    return async () => {
-      const db = new MysqlDatabase("db", { adminUrl, database: name, user: name });
-      return { database: db.database, user: db.user, password: db.password, host: db.host, port: db.port };
+  program(env: Environment): ProgramRef {
+    return {
+      module: MYSQL_DATABASE_MODULE,
+      export: "mysqlDatabaseProgram" satisfies keyof typeof mysqlDatabaseModule,
+      args: { adminUrl: this.o.adminUrl, name: sqlNameOf(env.id) },
     };
   }
 

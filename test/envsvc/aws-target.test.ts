@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Environment } from "../../envsvc/core/model.ts";
 import { AlbRequestMetrics } from "../../envsvc/ports/cloudwatch.ts";
 import { CodeBuildPort } from "../../envsvc/ports/codebuild.ts";
+import { loadProgram } from "../../envsvc/ports/pulumi-stacks.ts";
 import { AwsTarget } from "../../envsvc/targets/aws.ts";
 import { type PlannedResource, runUnderMocks } from "../../stacks/plan/mocks.ts";
 import { referencedPlatformOutputs, referencedStackOutputs } from "../../stacks/plan/referenced.ts";
@@ -46,7 +47,7 @@ beforeAll(async () => {
     stack: `testshop-${env.shop}-${env.id}`,
     config,
     stackOutputs: referencedStackOutputs,
-    program: target.program(env),
+    program: await loadProgram(target.program(env)),
   });
   resources = run.resources;
   outputs = run.outputs;

@@ -2,7 +2,7 @@
 // behind (stack, database, user, registry row, lock).
 import type { RowDataPacket } from "mysql2/promise";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -44,6 +44,18 @@ async function kill9(r: Running): Promise<void> {
   await exited;
 }
 
+/** Processes of the Pulumi CLI or its plugins working on this backend (by their environment). */
+async function pulumiProcessesOn(backendDir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of (await readdir("/proc")).filter((p) => /^\d+$/.test(p))) {
+    const read = (f: string) => readFile(`/proc/${pid}/${f}`, "utf8").catch(() => "");
+    const [cmdline, environ] = await Promise.all([read("cmdline"), read("environ")]);
+    if (/pulumi/.test(cmdline) && environ.includes(backendDir))
+      found.push(`${pid} ${cmdline.replace(/\0/g, " ").slice(0, 120)}`);
+  }
+  return found;
+}
+
 async function call(base: string, method: string, url: string, body?: unknown) {
   const res = await fetch(`${base}${url}`, {
     method,
@@ -83,7 +95,7 @@ describe("restart safety: SIGKILL mid-operation, restart, recovery", () => {
     env = testEnv(dir, db.url);
   });
   afterAll(async () => {
-    if (current && current.child.exitCode === null) await kill9(current);
+    if (current && current.child.exitCode === null && current.child.signalCode === null) await kill9(current);
     await db?.drop();
     await rm(dir, { recursive: true, force: true });
   });
@@ -100,6 +112,14 @@ describe("restart safety: SIGKILL mid-operation, restart, recovery", () => {
       (await operation(r.url, opId)).events.some((e) => event.test(e)) ? true : undefined,
     );
     await kill9(r);
+    // The CLI and its provider plugins go with the service: none is left holding the stack.
+    await until(
+      "no Pulumi process left on the backend",
+      async () => ((await pulumiProcessesOn(env.IKOU_BACKEND_DIR!)).length === 0 ? true : undefined),
+      10_000,
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${(await pulumiProcessesOn(env.IKOU_BACKEND_DIR!)).join("; ")}`);
+    });
   };
 
   async function adminRows(sql: string, params: unknown[]): Promise<RowDataPacket[]> {

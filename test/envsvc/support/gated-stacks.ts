@@ -1,7 +1,7 @@
 // A TEST DOUBLE of the StackDriver port, for the service's scheduling rules (cap, FIFO, per-env
 // lock) without the engine: each `up`/`destroy` waits until the test opens its gate. The real
 // driver is exercised by the end-to-end, idle and recovery tests.
-import type { EnvTarget, Environment, InlineProgram } from "../../../envsvc/core/model.ts";
+import type { EnvTarget, Environment, ProgramRef } from "../../../envsvc/core/model.ts";
 import type { StackDriver, StackEvents } from "../../../envsvc/core/ports.ts";
 
 interface Pending {
@@ -39,7 +39,7 @@ export class GatedStacks implements StackDriver {
     else p.open();
   }
 
-  async up(stack: string, _p: InlineProgram, _c: unknown, events: StackEvents) {
+  async up(stack: string, _p: ProgramRef, _c: unknown, events: StackEvents) {
     events.event(`up ${stack}`);
     await this.gate(stack, "up");
     this.stacks.add(stack);
@@ -77,7 +77,7 @@ export class GatedStacks implements StackDriver {
 export const passiveTarget: EnvTarget = {
   name: "local",
   stackConfig: async () => ({}),
-  program: () => async () => ({}),
+  program: () => ({ module: "never-loaded", export: "none", args: {} }),
   afterUp: async (env: Environment) => ({ url: `http://review/${env.id}`, database: env.id }),
   lastActivity: async () => undefined,
   costPerHourUsd: () => 0.5,

@@ -1,0 +1,101 @@
+// Every Pulumi operation in a process of its own. An inline program runs inside the process that
+// calls the Automation API: its language host, its resource registrations and the serialization of
+// a dynamic provider's code all run on that process's event loop. In the service's own process that
+// is the loop that must ack a Slack command within 3 s while four operations run, so each
+// operation runs in a child (stack-process-child.ts) that gets the operation as an IPC message and
+// answers with its events and result.
+//
+// The child leads its own process group and takes it down (the Pulumi CLI and its provider
+// plugins) when the service goes, even by SIGKILL: the stack's lock is then one whose owner is gone,
+// which the restarted service's recovery removes.
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { PROJECT_ROOT } from "../../lib/pulumi-workspace.ts";
+import type { ProgramRef } from "../core/model.ts";
+import type { StackDriver, StackEvents, StackOutputs } from "../core/ports.ts";
+import { withoutServiceSecrets } from "./job-process.ts";
+import type { PulumiStacksOptions } from "./pulumi-stacks.ts";
+
+export type StackCall =
+  | {
+      method: "up";
+      stack: string;
+      program: ProgramRef;
+      config: Record<string, { value: string; secret?: boolean }>;
+    }
+  | { method: "destroy" | "recover" | "outputs"; stack: string }
+  | { method: "list" };
+
+export interface StackRequest {
+  options: PulumiStacksOptions;
+  call: StackCall;
+}
+
+export type StackReply =
+  | { kind: "event"; line: string }
+  | { kind: "done"; result: unknown }
+  | { kind: "failed"; name: string; message: string };
+
+const CHILD = fileURLToPath(new URL("./stack-process-child.ts", import.meta.url));
+
+export class StackProcesses implements StackDriver {
+  constructor(private readonly o: PulumiStacksOptions) {}
+
+  up(
+    stack: string,
+    program: ProgramRef,
+    config: Record<string, { value: string; secret?: boolean }>,
+    events: StackEvents,
+  ): Promise<StackOutputs> {
+    return this.run({ method: "up", stack, program, config }, events) as Promise<StackOutputs>;
+  }
+
+  async destroy(stack: string, events: StackEvents): Promise<void> {
+    await this.run({ method: "destroy", stack }, events);
+  }
+
+  async recover(stack: string, events: StackEvents): Promise<void> {
+    await this.run({ method: "recover", stack }, events);
+  }
+
+  outputs(stack: string): Promise<Record<string, unknown> | undefined> {
+    return this.run({ method: "outputs", stack }) as Promise<Record<string, unknown> | undefined>;
+  }
+
+  list(): Promise<string[]> {
+    return this.run({ method: "list" }) as Promise<string[]>;
+  }
+
+  private run(call: StackCall, events?: StackEvents): Promise<unknown> {
+    const what = "stack" in call ? `${call.method} of ${call.stack}` : call.method;
+    const child = fork(CHILD, [], {
+      cwd: PROJECT_ROOT,
+      execArgv: ["--import", "tsx"],
+      // The passphrase reaches the child in the request, never through its environment or argv.
+      env: withoutServiceSecrets(process.env),
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+      detached: true,
+    });
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      child.on("message", (reply: StackReply) => {
+        if (reply.kind === "event") events?.event(reply.line);
+        else if (reply.kind === "done") {
+          settled = true;
+          resolve(reply.result ?? undefined);
+        } else {
+          settled = true;
+          reject(Object.assign(new Error(reply.message), { name: reply.name }));
+        }
+      });
+      child.on("error", (err) => {
+        settled = true;
+        reject(err);
+      });
+      child.on("exit", (code, signal) => {
+        if (!settled) reject(new Error(`the Pulumi process of ${what} ended (${signal ?? `exit ${code}`})`));
+      });
+      child.send({ options: this.o, call } satisfies StackRequest);
+    });
+  }
+}
