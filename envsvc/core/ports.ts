@@ -96,7 +96,8 @@ export interface Registry {
   token(id: string): Promise<TokenRecord | undefined>;
   /** Every token, or one user's, oldest first. */
   tokens(filter?: { userId?: string }): Promise<TokenRecord[]>;
-  addToken(token: Omit<TokenRecord, "lastUsedAt" | "revokedAt"> & { hash: string }): Promise<void>;
+  /** False when a token with that hash is already registered. */
+  addToken(token: Omit<TokenRecord, "lastUsedAt" | "revokedAt"> & { hash: string }): Promise<boolean>;
   touchToken(id: string, at: Date): Promise<void>;
   /** Revokes a live token and deletes its sessions in one transaction; undefined if it was not live. */
   revokeToken(id: string, at: Date): Promise<{ sessionsEnded: number } | undefined>;

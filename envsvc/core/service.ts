@@ -195,7 +195,8 @@ export class EnvService implements EnvServiceApi {
   ): Promise<{ secret: string; token: TokenRecord }> {
     const secret = `ikou_${Buffer.from(this.o.random(24)).toString("base64url")}`;
     const token = this.newToken(userId, label);
-    await this.o.registry.addToken({ ...token, hash: hashToken(secret) });
+    if (!(await this.o.registry.addToken({ ...token, hash: hashToken(secret) })))
+      throw new EnvError("internal", "a new token collided with an existing one; try again");
     return { secret, token };
   }
 
@@ -219,6 +220,7 @@ export class EnvService implements EnvServiceApi {
     await this.o.registry.createUser({ id: "admin", name: "admin", role: "admin", slackUserId: null });
     if (envToken) {
       const known = await this.o.registry.tokenByHash(hashToken(envToken));
+      // false: another instance starting at the same moment registered it first; the same outcome.
       if (!known)
         await this.o.registry.addToken({
           ...this.newToken("admin", "IKOU_ADMIN_TOKEN"),

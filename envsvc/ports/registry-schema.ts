@@ -133,14 +133,18 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-export async function migrateRegistry(conn: Connection | Pool): Promise<number[]> {
+/** `migrations`: all of them, except in a test that builds an older registry to upgrade. */
+export async function migrateRegistry(
+  conn: Connection | Pool,
+  migrations: readonly Migration[] = REGISTRY_MIGRATIONS,
+): Promise<number[]> {
   await conn.query(`CREATE TABLE IF NOT EXISTS envsvc_schema_migrations (
     version INT NOT NULL PRIMARY KEY, description VARCHAR(255) NOT NULL,
     applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP) ${TABLE}`);
   const [rows] = await conn.query<RowDataPacket[]>("SELECT version FROM envsvc_schema_migrations");
   const done = new Set(rows.map((r) => Number(r.version)));
   const applied: number[] = [];
-  for (const m of REGISTRY_MIGRATIONS) {
+  for (const m of migrations) {
     if (done.has(m.version)) continue;
     for (const sql of m.statements) await conn.query(sql);
     await conn.query("INSERT IGNORE INTO envsvc_schema_migrations (version, description) VALUES (?, ?)", [

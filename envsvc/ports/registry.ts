@@ -130,11 +130,17 @@ export class MysqlRegistry implements Registry {
     return rows.map(tokenOf);
   }
 
-  async addToken(t: Omit<TokenRecord, "lastUsedAt" | "revokedAt"> & { hash: string }): Promise<void> {
-    await this.exec(
-      "INSERT INTO envsvc_tokens (token_hash, id, user_id, label, created_at) VALUES (?, ?, ?, ?, ?)",
-      [t.hash, t.id, t.userId, t.label, t.createdAt],
-    );
+  async addToken(t: Omit<TokenRecord, "lastUsedAt" | "revokedAt"> & { hash: string }): Promise<boolean> {
+    try {
+      await this.exec(
+        "INSERT INTO envsvc_tokens (token_hash, id, user_id, label, created_at) VALUES (?, ?, ?, ?, ?)",
+        [t.hash, t.id, t.userId, t.label, t.createdAt],
+      );
+      return true;
+    } catch (err) {
+      if ((err as { code?: string }).code === "ER_DUP_ENTRY") return false;
+      throw err;
+    }
   }
 
   async touchToken(id: string, at: Date): Promise<void> {

@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import type { RowDataPacket } from "mysql2/promise";
 import { afterEach, expect, it } from "vitest";
+import { createLogger, startEnvsvc } from "../../envsvc/server.ts";
 import {
   ADMIN_TOKEN,
   ManualClock,
@@ -160,4 +161,29 @@ it("lets a member revoke the token of their own session from the API, which sign
   expect(res.status).toBe(200);
   expect(signedIn(await browser.page())).toBe(false);
   expect((await svc.call("GET", "/api/tokens", undefined, erin)).status).toBe(401);
+}, 60_000);
+
+it("shares sessions and revocations between two instances on one registry", async () => {
+  svc = await startTestService("sess_two");
+  const other = await startEnvsvc(svc.config, { schedule: false, log: createLogger("silent") });
+  try {
+    const created = (await svc.call("POST", "/api/tokens", { user: "fay" })).json;
+    const onA = new Browser(() => svc!.url);
+    expect(await onA.signIn(created.secret)).toBe(303);
+    // The same cookie, sent to the other instance.
+    const onB = new Browser(() => other.url);
+    onB.cookies = new Map(onA.cookies);
+    expect(signedIn(await onB.page())).toBe(true);
+
+    // Revoked through A: B refuses the token and the session on the next request.
+    const fay = { authorization: `Bearer ${created.secret}` };
+    const before = await fetch(`${other.url}/api/envs`, { headers: fay });
+    expect(before.status).toBe(200);
+    expect((await svc.call("DELETE", `/api/tokens/${created.token.id}`)).status).toBe(200);
+    const after = await fetch(`${other.url}/api/envs`, { headers: fay });
+    expect(after.status).toBe(401);
+    expect(signedIn(await onB.page())).toBe(false);
+  } finally {
+    await other.close();
+  }
 }, 60_000);

@@ -4,6 +4,10 @@ import { createHash } from "node:crypto";
 import type { RowDataPacket } from "mysql2/promise";
 import { pino } from "pino";
 import { afterEach, expect, it } from "vitest";
+import { connectMysql } from "../../lib/mysql.ts";
+import { MysqlRegistry } from "../../envsvc/ports/registry.ts";
+import { migrateRegistry, REGISTRY_MIGRATIONS } from "../../envsvc/ports/registry-schema.ts";
+import { freshDatabase } from "../support/db.ts";
 import {
   ADMIN_TOKEN,
   ManualClock,
@@ -169,3 +173,38 @@ it("generates a first admin token at start when no admin holds a live one and no
     "first admin token",
   ]);
 }, 60_000);
+
+it("gives tokens made before migration 3 an id of their own, and they still authenticate", async () => {
+  const db = await freshDatabase("tok_migrate");
+  const conn = await connectMysql(db.url);
+  let registry: MysqlRegistry | undefined;
+  try {
+    await migrateRegistry(
+      conn,
+      REGISTRY_MIGRATIONS.filter((m) => m.version < 3),
+    );
+    await db.query("INSERT INTO envsvc_users (id, name, role) VALUES ('admin', 'admin', 'admin')");
+    for (const secret of ["old-token-one-0123456789", "old-token-two-0123456789"])
+      await db.query(
+        "INSERT INTO envsvc_tokens (token_hash, user_id, created_at) VALUES (?, 'admin', NOW(3))",
+        [sha256(secret)],
+      );
+    registry = await MysqlRegistry.open(db.url);
+    const one = await registry.tokenByHash(sha256("old-token-one-0123456789"));
+    const two = await registry.tokenByHash(sha256("old-token-two-0123456789"));
+    expect(one?.user.id).toBe("admin");
+    expect(one?.token).toMatchObject({
+      id: expect.stringMatching(/^tok-[0-9a-f]{16}$/),
+      label: null,
+      revokedAt: null,
+    });
+    expect(two?.token.id).toMatch(/^tok-[0-9a-f]{16}$/);
+    expect(two?.token.id).not.toBe(one?.token.id);
+    // The id says nothing about the hash.
+    expect(sha256("old-token-one-0123456789")).not.toContain(one!.token.id.slice(4));
+  } finally {
+    await registry?.close();
+    await conn.end();
+    await db.drop();
+  }
+});
