@@ -4,6 +4,7 @@ import express, { type Express, type Router } from "express";
 import { createHmac, randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
+import os from "node:os";
 import path from "node:path";
 import { pino, type Logger } from "pino";
 import type { EnvsvcConfig } from "./config.ts";
@@ -18,6 +19,7 @@ import { SessionStore } from "./http/session.ts";
 import { uiRouter } from "./http/ui.ts";
 import { pulumiBinary } from "../lib/pulumi-workspace.ts";
 import { LogIdleNotifier } from "./ports/log-notifier.ts";
+import { HEARTBEAT_MS, lockOwnerBy } from "./ports/stack-locks.ts";
 import { StackProcesses } from "./ports/stack-process.ts";
 import { MysqlRegistry } from "./ports/registry.ts";
 import { ReviewReader } from "./ports/review-data.ts";
@@ -140,6 +142,21 @@ export function buildApp(parts: {
   return app;
 }
 
+/**
+ * Says, every HEARTBEAT_MS, that envsvc on this host is alive: after a crash, the next instance
+ * (on AWS, another task on another host) removes this host's stack locks once it has gone silent.
+ */
+async function startHeartbeat(registry: MysqlRegistry, clock: Clock, log: Logger): Promise<NodeJS.Timeout> {
+  const beat = () => registry.heartbeat(os.hostname(), process.pid, clock.now());
+  await beat();
+  const timer = setInterval(
+    () => beat().catch((err: Error) => log.warn({ err: err.message }, "heartbeat not recorded")),
+    HEARTBEAT_MS,
+  );
+  timer.unref();
+  return timer;
+}
+
 export async function startEnvsvc(config: EnvsvcConfig, opts: StartOptions = {}): Promise<RunningEnvsvc> {
   if (!config.mysqlUrl)
     throw new Error("startEnvsvc needs MYSQL_URL (main.ts starts a local MariaDB when unset)");
@@ -154,11 +171,11 @@ export async function startEnvsvc(config: EnvsvcConfig, opts: StartOptions = {})
   if (config.secretsProvider) log.info({ secretsProvider: config.secretsProvider }, "stack secrets by KMS");
 
   const registry = await MysqlRegistry.open(config.mysqlUrl);
-  const stacks = new StackProcesses({
-    backend: config.backend,
-    passphrase,
-    secretsProvider: config.secretsProvider,
-  });
+  const heartbeat = await startHeartbeat(registry, clock, log);
+  const stacks = new StackProcesses(
+    { backend: config.backend, passphrase, secretsProvider: config.secretsProvider },
+    lockOwnerBy(registry, () => clock.now().getTime()),
+  );
   let publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
   const local = new LocalTarget({
     adminUrl: config.mysqlUrl,
@@ -220,6 +237,7 @@ export async function startEnvsvc(config: EnvsvcConfig, opts: StartOptions = {})
     firstAdminToken,
     close: async () => {
       schedule?.stop();
+      clearInterval(heartbeat);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await service.drain();
       server.closeAllConnections();

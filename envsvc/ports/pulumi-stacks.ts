@@ -1,21 +1,22 @@
 // The one place envsvc talks to Pulumi: the Automation API on the project's own CLI, a file://
 // (or other) backend and the passphrase secrets provider, all from lib/pulumi-workspace.ts.
 import { LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { setTimeout as sleep } from "node:timers/promises";
 import { maskCredentials } from "../../lib/redact.ts";
-import { backendUrl, PROJECT_NAME, PROJECT_ROOT, workspaceOptions } from "../../lib/pulumi-workspace.ts";
+import { PROJECT_NAME, PROJECT_ROOT, workspaceOptions } from "../../lib/pulumi-workspace.ts";
 import type { InlineProgram, ProgramRef } from "../core/model.ts";
 import type { StackDriver, StackEvents, StackOutputs } from "../core/ports.ts";
+import { lockOwnerBy, NO_INSTANCES, releaseStaleLocks, type LockOwner } from "./stack-locks.ts";
 
 // The project's own name: on AWS, envsvc's task role may write the state of ikou/testshop-* stacks only.
 export const TESTSHOP_PROJECT = PROJECT_NAME;
 
 type Options = Awaited<ReturnType<typeof workspaceOptions>>;
 
+/** Plain data: it crosses to the process that runs an operation (ports/stack-process.ts). */
 export interface PulumiStacksOptions {
   /** file:// directory (or a backend URL) of the test shops' state. */
   backend: string;
@@ -89,19 +90,14 @@ function isMissingStack(err: unknown): boolean {
   return /no stack named|not found|does not exist/i.test(err instanceof Error ? err.message : String(err));
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 export class PulumiStacks implements StackDriver {
   private readonly project: string;
 
-  constructor(private readonly o: PulumiStacksOptions) {
+  /** `lockOwner`: who judges a lock left by a dead run; by default only this host's are judged. */
+  constructor(
+    private readonly o: PulumiStacksOptions,
+    private readonly lockOwner: LockOwner = lockOwnerBy(NO_INSTANCES),
+  ) {
     this.project = o.projectName ?? TESTSHOP_PROJECT;
   }
 
@@ -199,8 +195,20 @@ export class PulumiStacks implements StackDriver {
   }
 
   async recover(stackName: string, events: StackEvents): Promise<void> {
-    await this.releaseStaleLocks(stackName, events);
-    await this.inWorkspace(async (opts) => {
+    await releaseStaleLocks({
+      backend: this.o.backend,
+      project: this.project,
+      stack: stackName,
+      owner: this.lockOwner,
+      events,
+      waitMs: this.o.lockWaitMs,
+    });
+    await this.resume(stackName, events);
+  }
+
+  /** The part of recover after the locks: clears pending operations and refreshes. */
+  resume(stackName: string, events: StackEvents): Promise<void> {
+    return this.inWorkspace(async (opts) => {
       const stack = await this.select(stackName, opts);
       if (!stack) {
         events.event(`stack ${stackName} does not exist yet`);
@@ -222,50 +230,6 @@ export class PulumiStacks implements StackDriver {
       }
       events.event(`stack ${stackName} refreshed`);
     });
-  }
-
-  /** Lock files of the file backend: removed only when the process that wrote one is gone. */
-  private async releaseStaleLocks(stackName: string, events: StackEvents): Promise<void> {
-    const url = backendUrl(this.o.backend);
-    if (!url.startsWith("file://")) return;
-    const root = path.join(new URL(url).pathname, ".pulumi", "locks");
-    const deadline = Date.now() + (this.o.lockWaitMs ?? 120_000);
-    for (;;) {
-      const locks = await this.lockFiles(root, stackName);
-      let waiting = false;
-      for (const file of locks) {
-        const lock = JSON.parse(await readFile(file, "utf8").catch(() => "{}")) as {
-          pid?: number;
-          hostname?: string;
-        };
-        const sameHost = !lock.hostname || lock.hostname === os.hostname();
-        if (sameHost && lock.pid && alive(lock.pid)) {
-          waiting = true;
-          continue;
-        }
-        if (!sameHost)
-          throw new Error(
-            `stack ${stackName} is locked by ${lock.hostname}; not removing another host's lock`,
-          );
-        // The file backend (gocloud fileblob) keeps each blob's metadata in a `.attrs` sidecar.
-        await Promise.all([rm(file, { force: true }), rm(`${file}.attrs`, { force: true })]);
-        events.event(`removed the stale lock of ${stackName} (its owner, pid ${lock.pid ?? "?"}, is gone)`);
-      }
-      if (!waiting) return;
-      if (Date.now() > deadline) throw new Error(`stack ${stackName} is still locked by a live process`);
-      await sleep(250);
-    }
-  }
-
-  private async lockFiles(root: string, stackName: string): Promise<string[]> {
-    const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-    return entries
-      .filter((e) => e.isFile() && e.name.endsWith(".json"))
-      .map((e) => path.join(e.parentPath, e.name))
-      .filter(
-        (f) =>
-          path.basename(path.dirname(f)) === stackName && f.includes(`${path.sep}${this.project}${path.sep}`),
-      );
   }
 
   private emit(e: EngineEvent, events: StackEvents): void {

@@ -131,6 +131,17 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
       ) ${TABLE}`,
     ],
   },
+  {
+    version: 4,
+    description: "instances: a heartbeat per envsvc host, so a new one can tell a dead one's stack locks",
+    statements: [
+      `CREATE TABLE IF NOT EXISTS envsvc_instances (
+        host VARCHAR(255) NOT NULL PRIMARY KEY,
+        pid INT NOT NULL,
+        heartbeat_at DATETIME(3) NOT NULL
+      ) ${TABLE}`,
+    ],
+  },
 ];
 
 /** `migrations`: all of them, except in a test that builds an older registry to upgrade. */

@@ -14,6 +14,7 @@ import type {
   User,
 } from "../core/ports.ts";
 import { migrateRegistry } from "./registry-schema.ts";
+import type { InstanceBeats } from "./stack-locks.ts";
 
 const POOL_SIZE = 8;
 
@@ -71,7 +72,7 @@ function operationOf(r: RowDataPacket, events: string[]): Operation {
   };
 }
 
-export class MysqlRegistry implements Registry {
+export class MysqlRegistry implements Registry, InstanceBeats {
   private constructor(readonly pool: Pool) {}
 
   /** Connects and applies the registry's migrations. */
@@ -465,6 +466,20 @@ export class MysqlRegistry implements Registry {
         entry.detail ? JSON.stringify(entry.detail) : null,
       ],
     );
+  }
+
+  /** This host's envsvc is alive (see stack-locks.ts: a silent host's stack locks are stale). */
+  async heartbeat(host: string, pid: number, at: Date): Promise<void> {
+    await this.exec(
+      `INSERT INTO envsvc_instances (host, pid, heartbeat_at) VALUES (?, ?, ?)
+       ON DUPLICATE KEY UPDATE pid = VALUES(pid), heartbeat_at = VALUES(heartbeat_at)`,
+      [host, pid, at],
+    );
+  }
+
+  async lastHeartbeat(host: string): Promise<Date | undefined> {
+    const [row] = await this.rows("SELECT heartbeat_at FROM envsvc_instances WHERE host = ?", [host]);
+    return row ? utc(row.heartbeat_at) : undefined;
   }
 
   async auditLog(envId: string): Promise<{ action: string; actor: string; via: string }[]> {

@@ -55,8 +55,8 @@ function dispatch(stacks: PulumiStacks, call: StackCall, events: StackEvents): P
       return stacks.up(call.stack, call.program, call.config, events);
     case "destroy":
       return stacks.destroy(call.stack, events);
-    case "recover":
-      return stacks.recover(call.stack, events);
+    case "resume":
+      return stacks.resume(call.stack, events);
     case "outputs":
       return stacks.outputs(call.stack);
     case "list":

@@ -10,11 +10,12 @@
 // which the restarted service's recovery removes.
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { PROJECT_ROOT } from "../../lib/pulumi-workspace.ts";
+import { PROJECT_NAME, PROJECT_ROOT } from "../../lib/pulumi-workspace.ts";
 import type { ProgramRef } from "../core/model.ts";
 import type { StackDriver, StackEvents, StackOutputs } from "../core/ports.ts";
 import { withoutServiceSecrets } from "./job-process.ts";
 import type { PulumiStacksOptions } from "./pulumi-stacks.ts";
+import { lockOwnerBy, NO_INSTANCES, releaseStaleLocks, type LockOwner } from "./stack-locks.ts";
 
 export type StackCall =
   | {
@@ -23,7 +24,7 @@ export type StackCall =
       program: ProgramRef;
       config: Record<string, { value: string; secret?: boolean }>;
     }
-  | { method: "destroy" | "recover" | "outputs"; stack: string }
+  | { method: "destroy" | "resume" | "outputs"; stack: string }
   | { method: "list" };
 
 export interface StackRequest {
@@ -46,7 +47,11 @@ export class StackProcesses implements StackDriver {
    */
   private spare: ChildProcess | undefined;
 
-  constructor(private readonly o: PulumiStacksOptions) {
+  /** `lockOwner`: who judges a lock left by a dead run (see stack-locks.ts). */
+  constructor(
+    private readonly o: PulumiStacksOptions,
+    private readonly lockOwner: LockOwner = lockOwnerBy(NO_INSTANCES),
+  ) {
     this.prepareSpare();
   }
 
@@ -63,8 +68,17 @@ export class StackProcesses implements StackDriver {
     await this.run({ method: "destroy", stack }, events);
   }
 
+  /** The locks are judged here, where the registry is; the rest of the recovery in a child. */
   async recover(stack: string, events: StackEvents): Promise<void> {
-    await this.run({ method: "recover", stack }, events);
+    await releaseStaleLocks({
+      backend: this.o.backend,
+      project: this.o.projectName ?? PROJECT_NAME,
+      stack,
+      owner: this.lockOwner,
+      events,
+      waitMs: this.o.lockWaitMs,
+    });
+    await this.run({ method: "resume", stack }, events);
   }
 
   outputs(stack: string): Promise<Record<string, unknown> | undefined> {
