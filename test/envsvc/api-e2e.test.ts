@@ -1,4 +1,6 @@
 import type { RowDataPacket } from "mysql2/promise";
+import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -121,5 +123,38 @@ describe("envsvc end to end through HTTP on the real engine", () => {
     ).toHaveLength(0);
     expect(await adminQuery("SELECT 1 FROM mysql.user WHERE User = ?", [ready.database])).toHaveLength(0);
     expect(await stacks.list()).not.toContain(stackNameOf(env));
+  });
+
+  it("loads a Shopify shop's export from an s3:// prefix, read as the cart its shop stack names", async () => {
+    // momiji's stack (stacks/Pulumi.shop-momiji.yaml) migrates from Shopify.
+    const s3 = new S3Client({ forcePathStyle: true });
+    const bucket = `envsvc-exports-${randomBytes(4).toString("hex")}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const fixture = new URL("../fixtures/shopify/", import.meta.url);
+    for (const name of await readdir(fixture))
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: `momiji/2026-11/${name}`,
+          Body: await readFile(new URL(name, fixture)),
+        }),
+      );
+    const source = `s3://${bucket}/momiji/2026-11/`;
+    const created = await svc.call("POST", "/api/envs", { shop: "momiji", source });
+    expect(created.status).toBe(202);
+    const op = await svc.waitOperation(created.json.operation.id);
+    expect(op.error).toBeNull();
+    expect(op.events).toContain(`import: ikou import --source shopify --input ${source}`);
+    const env = (await svc.call("GET", `/api/envs/${created.json.env.id}`)).json.env;
+    expect(env.status).toBe("ready");
+    const orderNames = (
+      await adminQuery(`SELECT order_no FROM \`${env.database}\`.orders ORDER BY order_no`)
+    ).map((r) => r.order_no);
+    expect(orderNames).toEqual(["#1001", "#1002", "#1003"]);
+
+    const destroyed = await svc.waitOperation(
+      (await svc.call("DELETE", `/api/envs/${env.id}`)).json.operation.id,
+    );
+    expect(destroyed.status).toBe("succeeded");
   });
 });
