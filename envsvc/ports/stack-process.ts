@@ -37,7 +37,9 @@ export type StackReply =
   | { kind: "done"; result: unknown }
   | { kind: "failed"; name: string; message: string };
 
-const CHILD = fileURLToPath(new URL("./stack-process-child.ts", import.meta.url));
+// The child is this module's sibling: TypeScript run by tsx here, JavaScript in a compiled build.
+const COMPILED = import.meta.url.endsWith(".js");
+const CHILD = fileURLToPath(new URL(`./stack-process-child.${COMPILED ? "js" : "ts"}`, import.meta.url));
 
 export class StackProcesses implements StackDriver {
   /**
@@ -107,7 +109,7 @@ export class StackProcesses implements StackDriver {
   private fork(): ChildProcess {
     return fork(CHILD, [], {
       cwd: PROJECT_ROOT,
-      execArgv: ["--import", "tsx"],
+      execArgv: COMPILED ? [] : ["--import", "tsx"],
       // The passphrase reaches the child in the request, never through its environment or argv.
       env: withoutServiceSecrets(process.env),
       stdio: ["ignore", "ignore", "inherit", "ipc"],
