@@ -3,10 +3,14 @@
 // dead predecessor left running, and abort on the operation's signal.
 import { spawn } from "node:child_process";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { localJobEnv } from "../../lib/job-contract.ts";
 import { PROJECT_ROOT } from "../../lib/pulumi-workspace.ts";
+
+/** The niceness of what the service runs in the background: jobs and Pulumi operations. */
+export const BACKGROUND_NICE = 10;
 
 /** Variables of the service a job must never see. */
 export const SERVICE_SECRETS = [
@@ -50,6 +54,8 @@ export async function runTsJob(opts: {
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
+  // Background work: on a busy host the service's own requests come first.
+  if (child.pid) os.setPriority(child.pid, BACKGROUND_NICE);
   if (opts.pidFile && child.pid) {
     await mkdir(path.dirname(opts.pidFile), { recursive: true });
     await writeFile(opts.pidFile, String(child.pid));

@@ -9,11 +9,12 @@
 // plugins) when the service goes, even by SIGKILL: the stack's lock is then one whose owner is gone,
 // which the restarted service's recovery removes.
 import { fork, type ChildProcess } from "node:child_process";
+import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { PROJECT_NAME, PROJECT_ROOT } from "../../lib/pulumi-workspace.ts";
 import type { ProgramRef } from "../core/model.ts";
 import type { StackDriver, StackEvents, StackOutputs } from "../core/ports.ts";
-import { withoutServiceSecrets } from "./job-process.ts";
+import { BACKGROUND_NICE, withoutServiceSecrets } from "./job-process.ts";
 import type { PulumiStacksOptions } from "./pulumi-stacks.ts";
 import { lockOwnerBy, NO_INSTANCES, releaseStaleLocks, type LockOwner } from "./stack-locks.ts";
 
@@ -107,7 +108,7 @@ export class StackProcesses implements StackDriver {
   }
 
   private fork(): ChildProcess {
-    return fork(CHILD, [], {
+    const child = fork(CHILD, [], {
       cwd: PROJECT_ROOT,
       execArgv: COMPILED ? [] : ["--import", "tsx"],
       // The passphrase reaches the child in the request, never through its environment or argv.
@@ -115,6 +116,9 @@ export class StackProcesses implements StackDriver {
       stdio: ["ignore", "ignore", "inherit", "ipc"],
       detached: true,
     });
+    // The Pulumi CLI and its plugins inherit it: acks and pages come before operations.
+    if (child.pid) os.setPriority(child.pid, BACKGROUND_NICE);
+    return child;
   }
 
   private run(call: StackCall, events?: StackEvents): Promise<unknown> {
