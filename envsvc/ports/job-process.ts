@@ -3,14 +3,18 @@
 // dead predecessor left running, and abort on the operation's signal.
 import { spawn } from "node:child_process";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { localJobEnv } from "../../lib/job-contract.ts";
 import { PROJECT_ROOT } from "../../lib/pulumi-workspace.ts";
 
-/** The niceness of what the service runs in the background: jobs and Pulumi operations. */
-export const BACKGROUND_NICE = 10;
+/**
+ * A command line run at niceness 10, as the service runs its jobs and Pulumi operations: on a busy
+ * host its own acks and pages come first. `nice` sets it before exec, so every thread has it.
+ */
+export function inBackground(file: string, args: string[]): [string, string[]] {
+  return ["nice", ["-n", "10", file, ...args]];
+}
 
 /** Variables of the service a job must never see. */
 export const SERVICE_SECRETS = [
@@ -46,16 +50,13 @@ export async function runTsJob(opts: {
   signal?: AbortSignal;
 }): Promise<JobResult> {
   const child = spawn(
-    process.execPath,
-    ["--import", "tsx", path.join(PROJECT_ROOT, opts.entry), ...opts.args],
+    ...inBackground(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, opts.entry), ...opts.args]),
     {
       cwd: PROJECT_ROOT,
       env: opts.env,
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  // Background work: on a busy host the service's own requests come first.
-  if (child.pid) os.setPriority(child.pid, BACKGROUND_NICE);
   if (opts.pidFile && child.pid) {
     await mkdir(path.dirname(opts.pidFile), { recursive: true });
     await writeFile(opts.pidFile, String(child.pid));

@@ -8,13 +8,12 @@
 // The child leads its own process group and takes it down (the Pulumi CLI and its provider
 // plugins) when the service goes, even by SIGKILL: the stack's lock is then one whose owner is gone,
 // which the restarted service's recovery removes.
-import { fork, type ChildProcess } from "node:child_process";
-import os from "node:os";
+import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { PROJECT_NAME, PROJECT_ROOT } from "../../lib/pulumi-workspace.ts";
 import type { ProgramRef } from "../core/model.ts";
 import type { StackDriver, StackEvents, StackOutputs } from "../core/ports.ts";
-import { BACKGROUND_NICE, withoutServiceSecrets } from "./job-process.ts";
+import { inBackground, withoutServiceSecrets } from "./job-process.ts";
 import type { PulumiStacksOptions } from "./pulumi-stacks.ts";
 import { lockOwnerBy, NO_INSTANCES, releaseStaleLocks, type LockOwner } from "./stack-locks.ts";
 
@@ -94,7 +93,7 @@ export class StackProcesses implements StackDriver {
 
   private take(): ChildProcess {
     const ready = this.spare?.connected ? this.spare : undefined;
-    const child = ready ?? this.fork();
+    const child = ready ?? this.startChild();
     child.ref();
     child.channel?.ref();
     this.prepareSpare();
@@ -102,23 +101,20 @@ export class StackProcesses implements StackDriver {
   }
 
   private prepareSpare(): void {
-    this.spare = this.fork();
+    this.spare = this.startChild();
     this.spare.unref();
     this.spare.channel?.unref();
   }
 
-  private fork(): ChildProcess {
-    const child = fork(CHILD, [], {
+  private startChild(): ChildProcess {
+    // spawn with an IPC channel rather than fork: fork cannot put `nice` in front.
+    return spawn(...inBackground(process.execPath, [...(COMPILED ? [] : ["--import", "tsx"]), CHILD]), {
       cwd: PROJECT_ROOT,
-      execArgv: COMPILED ? [] : ["--import", "tsx"],
       // The passphrase reaches the child in the request, never through its environment or argv.
       env: withoutServiceSecrets(process.env),
       stdio: ["ignore", "ignore", "inherit", "ipc"],
       detached: true,
     });
-    // The Pulumi CLI and its plugins inherit it: acks and pages come before operations.
-    if (child.pid) os.setPriority(child.pid, BACKGROUND_NICE);
-    return child;
   }
 
   private run(call: StackCall, events?: StackEvents): Promise<unknown> {
