@@ -238,7 +238,6 @@ export class ImportBatch extends pulumi.ComponentResource {
     const id = args.identity;
     const tags = shopTags(id);
     const child = { parent: this };
-    const topic = new aws.sns.Topic(`${name}-failed`, { name: shopName(id, "jobs-failed"), tags }, child);
     const rule = new aws.cloudwatch.EventRule(
       `${name}-failed`,
       {
@@ -251,6 +250,41 @@ export class ImportBatch extends pulumi.ComponentResource {
         }),
         tags,
       },
+      child,
+    );
+    // Encrypted at rest with a key of its own: the AWS-managed SNS key's policy cannot be changed, so
+    // EventBridge could not publish to a topic under it.
+    const account = aws.getCallerIdentityOutput({}, child).accountId;
+    const key = new aws.kms.Key(
+      `${name}-failed`,
+      {
+        description: `ikou ${id.shop}: failed-job alerts`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: policyDocument([
+          {
+            Sid: "AccountAdministers",
+            Effect: "Allow",
+            Principal: { AWS: pulumi.interpolate`arn:aws:iam::${account}:root` },
+            Action: "kms:*",
+            Resource: "*",
+          },
+          {
+            Sid: "EventBridgeEncrypts",
+            Effect: "Allow",
+            Principal: { Service: "events.amazonaws.com" },
+            Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+            Resource: "*",
+            Condition: { ArnEquals: { "aws:SourceArn": rule.arn } },
+          },
+        ]),
+        tags,
+      },
+      child,
+    );
+    const topic = new aws.sns.Topic(
+      `${name}-failed`,
+      { name: shopName(id, "jobs-failed"), kmsMasterKeyId: key.arn, tags },
       child,
     );
     new aws.sns.TopicPolicy(

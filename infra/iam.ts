@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 export interface Statement {
   Sid?: string;
   Effect: "Allow" | "Deny";
-  Principal?: "*" | Record<string, string | string[]>;
+  Principal?: "*" | Record<string, pulumi.Input<string> | pulumi.Input<string>[]>;
   Action: string | string[];
   Resource: pulumi.Input<string> | pulumi.Input<string>[];
   Condition?: Record<string, Record<string, pulumi.Input<string> | pulumi.Input<string>[]>>;

@@ -185,6 +185,13 @@ export const s3EncryptedAndPrivate: Rule = {
   },
 };
 
+export const snsEncrypted: Rule = {
+  name: "sns-encrypted",
+  description: "SNS topics are encrypted at rest with a KMS key.",
+  check: (r) =>
+    r.type === "aws:sns/topic:Topic" && !r.props["kmsMasterKeyId"] ? ["topic has no kmsMasterKeyId"] : [],
+};
+
 export const ecrScanOnPush: Rule = {
   name: "ecr-scan-on-push",
   description: "ECR repositories scan images on push.",
@@ -298,6 +305,7 @@ export const IKOU_RULES: readonly Rule[] = [
   noPublicDbIngress,
   dbIngressOnlyFromBatch,
   s3EncryptedAndPrivate,
+  snsEncrypted,
   ecrScanOnPush,
   noWildcardIam,
   taggedWithShop,

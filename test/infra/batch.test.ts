@@ -134,6 +134,25 @@ describe("ImportBatch", () => {
     });
   });
 
+  it("encrypts the alert topic with a key of its own that EventBridge may use for this rule only", () => {
+    const rule = one(resources, "aws:cloudwatch/eventRule:EventRule", "b-failed");
+    const key = one(resources, "aws:kms/key:Key", "b-failed");
+    expect(one(resources, "aws:sns/topic:Topic", "b-failed").inputs["kmsMasterKeyId"]).toBe(key.state["arn"]);
+    expect(key.inputs["enableKeyRotation"]).toBe(true);
+    const statements = json(key.inputs["policy"])["Statement"] as Record<string, unknown>[];
+    expect(statements.find((s) => s["Sid"] === "EventBridgeEncrypts")).toEqual({
+      Sid: "EventBridgeEncrypts",
+      Effect: "Allow",
+      Principal: { Service: "events.amazonaws.com" },
+      Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+      Resource: "*",
+      Condition: { ArnEquals: { "aws:SourceArn": rule.state["arn"] } },
+    });
+    expect(statements.find((s) => s["Sid"] === "AccountAdministers")?.["Principal"]).toEqual({
+      AWS: expect.stringMatching(/^arn:aws:iam::\d{12}:root$/),
+    });
+  });
+
   it("retries what Spot or Fargate took away (reclaim, its SIGTERM warning, a start failure) and exits on anything else", () => {
     for (const stage of JOB_STAGES) {
       const retry = json(jobDef(stage).inputs["retryStrategy"]);

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   dbIngressOnlyFromBatch,
   ecrScanOnPush,
+  snsEncrypted,
   evaluate,
   IKOU_RULES,
   noPublicDbIngress,
@@ -193,6 +194,16 @@ describe("s3-encrypted-and-private", () => {
     expect(check(s3EncryptedAndPrivate, bucket, [sse, pab(), acl])).toEqual(["bucket has a public ACL"]);
     const otherSse = view(sse.type, "sse2", { ...sse.props, bucket: "other" });
     expect(check(s3EncryptedAndPrivate, bucket, [otherSse, pab()])).toHaveLength(1);
+  });
+});
+
+describe("sns-encrypted", () => {
+  it("flags topics without a KMS key", () => {
+    const topic = (props: Record<string, unknown>) => view("aws:sns/topic:Topic", "t", props);
+    expect(
+      check(snsEncrypted, topic({ kmsMasterKeyId: "arn:aws:kms:ap-northeast-1:123456789012:key/k" })),
+    ).toEqual([]);
+    expect(check(snsEncrypted, topic({}))).toEqual(["topic has no kmsMasterKeyId"]);
   });
 });
 
