@@ -2,13 +2,13 @@
 // INFILE of an EC-CUBE 受注 export into a plain table — the physical limit — and (b) `ikou import`
 // of the same file, fresh and then re-imported. Prints figures; the last line is JSON.
 import { execFile } from "node:child_process";
-import { createReadStream } from "node:fs";
 import { mkdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs, promisify } from "node:util";
-import type mysql from "mysql2/promise";
-import { connectMysql, withDatabase } from "../../lib/mysql.ts";
+import { connectMysql } from "../../lib/mysql.ts";
 import { generateEccube4 } from "../generate-eccube4.ts";
+import { importArgs } from "../ikou-args.ts";
+import { benchDatabase, rawOrdersTable } from "./mariadb.ts";
 import { localJobEnv as jobEnv } from "../../lib/job-contract.ts";
 import { startStandIns } from "../standins.ts";
 
@@ -25,29 +25,16 @@ const { values } = parseArgs({
 const rows = Number(values.rows);
 const outDir = path.resolve(values.out);
 
-async function database(base: string, name: string): Promise<string> {
-  const admin = await connectMysql(base);
-  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-  await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-  await admin.end();
-  return withDatabase(base, name);
-}
-
 /** The physical limit: the server parses the CP932 CSV itself into 70 TEXT columns. */
 async function rawLoadData(db: string, file: string, columns: number): Promise<number> {
   const conn = await connectMysql(db);
-  const cols = Array.from({ length: columns }, (_, i) => `c${i + 1} TEXT`).join(", ");
-  await conn.query(`CREATE TABLE raw_orders (${cols}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`);
+  const table = await rawOrdersTable(conn, columns);
   const t0 = performance.now();
-  const [res] = await conn.query<mysql.ResultSetHeader>({
-    sql: `LOAD DATA LOCAL INFILE 'orders.csv' INTO TABLE raw_orders CHARACTER SET cp932
-          FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY '' LINES TERMINATED BY '\\n' IGNORE 1 LINES`,
-    infileStreamFactory: () => createReadStream(file, { highWaterMark: 1 << 20 }),
-  });
+  const rows = await table.load(file);
   const secs = (performance.now() - t0) / 1000;
   await conn.end();
-  process.stdout.write(`raw LOAD DATA: ${res.affectedRows} rows in ${secs.toFixed(2)} s\n`);
-  return res.affectedRows / secs;
+  process.stdout.write(`raw LOAD DATA: ${rows} rows in ${secs.toFixed(2)} s\n`);
+  return rows / secs;
 }
 
 async function ikouImport(db: string, file: string, label: string) {
@@ -57,20 +44,14 @@ async function ikouImport(db: string, file: string, label: string) {
     [
       "tsx",
       "bin/ikou.ts",
-      "import",
-      "--source",
-      "eccube4",
-      "--input",
-      file,
-      "--db",
-      db,
-      "--json",
-      "--parallel",
-      values.parallel,
-      "--chunk",
-      values.chunk,
-      "--out",
-      path.join(outDir, label),
+      ...importArgs({
+        input: file,
+        db,
+        json: true,
+        parallel: values.parallel,
+        chunk: values.chunk,
+        out: path.join(outDir, label),
+      }),
     ],
     {
       maxBuffer: 1 << 26,
@@ -105,8 +86,8 @@ try {
   process.stdout.write(
     `generated ${gen.rows.orders} order rows, ${((await stat(file)).size / 1e6).toFixed(1)} MB CP932: ${file}\n`,
   );
-  const loadDataRowsPerSec = await rawLoadData(await database(base, "bench_raw"), file, 70);
-  const db = await database(base, "bench_ikou");
+  const loadDataRowsPerSec = await rawLoadData(await benchDatabase(base, "bench_raw"), file, 70);
+  const db = await benchDatabase(base, "bench_ikou");
   const fresh = await ikouImport(db, file, "fresh");
   const again = await ikouImport(db, file, "reimport");
   const result = {

@@ -5,18 +5,17 @@
 // the same for the opt-in split stage (its own time counted), bytes read per child, and CPU µs per row in the job and in mariadbd (from /proc) for one
 // unsharded `ikou import` and for raw LOAD DATA of the same 受注 file. The last line is JSON.
 import { execFile } from "node:child_process";
-import { createReadStream } from "node:fs";
 import { readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs, promisify } from "node:util";
-import type mysql from "mysql2/promise";
 import { localJobEnv } from "../../lib/job-contract.ts";
-import { connectMysql, withDatabase } from "../../lib/mysql.ts";
-import { WHOLE } from "../../runner/core/shard.ts";
-import { targetChecksums } from "../../runner/sink/reconcile.ts";
+import { connectMysql } from "../../lib/mysql.ts";
 import type { LocalRunRecord } from "../../submit/local.ts";
 import type { VerifyReport } from "../../submit/verify.ts";
 import { generateEccube4 } from "../generate-eccube4.ts";
+import { importArgs, submitLocalArgs } from "../ikou-args.ts";
+import { checksumsAt } from "../target-checksums.ts";
+import { benchDatabase, rawOrdersTable } from "./mariadb.ts";
 import { startStandIns } from "../standins.ts";
 
 const run = promisify(execFile);
@@ -42,28 +41,11 @@ async function cpuSeconds(pid: number | "self", withChildren: boolean): Promise<
   return (f[11]! + f[12]! + (withChildren ? f[13]! + f[14]! : 0)) / TICKS;
 }
 
-async function database(base: string, name: string): Promise<string> {
-  const admin = await connectMysql(base);
-  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-  await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-  await admin.end();
-  return withDatabase(base, name);
-}
-
 async function serverPid(base: string): Promise<number> {
   const conn = await connectMysql(base);
   const [[row]] = (await conn.query("SELECT @@pid_file AS f")) as unknown as [[{ f: string }]];
   await conn.end();
   return Number((await readFile(row.f, "utf8")).trim());
-}
-
-async function checksums(url: string) {
-  const conn = await connectMysql(url);
-  try {
-    return await targetChecksums(conn, "eccube4", WHOLE);
-  } finally {
-    await conn.end();
-  }
 }
 
 const ikou = ["--import", "tsx", "bin/ikou.ts"];
@@ -72,22 +54,7 @@ async function shardedRun(db: string, input: string, shards: number, split: bool
   const runs = path.join(outDir, `runs-${shards}${split ? "" : "-nosplit"}`);
   const { stdout } = await run(
     process.execPath,
-    [
-      ...ikou,
-      "submit",
-      "--local",
-      "--input",
-      input,
-      "--source",
-      "eccube4",
-      "--db",
-      db,
-      "--shards",
-      String(shards),
-      "--out",
-      runs,
-      ...(split ? ["--split"] : []),
-    ],
+    [...ikou, ...submitLocalArgs({ input, db, shards, out: runs }), ...(split ? ["--split"] : [])],
     { env: localJobEnv({ LOG_LEVEL: "warn" }), maxBuffer: 1 << 24 },
   );
   const runId = /run (r[0-9a-f]{12})/.exec(stdout)![1]!;
@@ -102,7 +69,7 @@ async function shardedRun(db: string, input: string, shards: number, split: bool
   process.stdout.write(
     `${shards} shard${shards > 1 ? "s" : ""}${shards > 1 ? (split ? `, split ${splitSec.toFixed(1)} s +` : ", children filter") : ""}: ${report.totals.read} rows in ${wall.toFixed(2)} s = ${Math.round(rowsPerSec)} rows/s; verify ${report.ok ? "ok" : report.problems.join("; ")}; per child: ${report.shardRuns.map((s) => `${s.read} rows ${s.elapsedSec} s ${s.peakRssMb} MB`).join(", ")}\n`,
   );
-  return { rowsPerSec, wall, splitSec, ok: report.ok, checksums: await checksums(db) };
+  return { rowsPerSec, wall, splitSec, ok: report.ok, checksums: await checksumsAt(db) };
 }
 
 /** One unsharded import of the 受注 file alone: CPU of the job (the child) and of mariadbd. */
@@ -111,19 +78,7 @@ async function importCpu(db: string, file: string, mariadbd: number) {
   const db0 = await cpuSeconds(mariadbd, false);
   const { stdout } = await run(
     process.execPath,
-    [
-      ...ikou,
-      "import",
-      "--source",
-      "eccube4",
-      "--input",
-      file,
-      "--db",
-      db,
-      "--json",
-      "--out",
-      path.join(outDir, "cpu"),
-    ],
+    [...ikou, ...importArgs({ input: file, db, json: true, out: path.join(outDir, "cpu") })],
     { env: localJobEnv({ LOG_LEVEL: "warn" }), maxBuffer: 1 << 26 },
   );
   const rows = (JSON.parse(stdout.trim().split("\n").pop()!) as { totals: { read: number } }).totals.read;
@@ -136,17 +91,11 @@ async function importCpu(db: string, file: string, mariadbd: number) {
 
 async function loadDataCpu(db: string, file: string, mariadbd: number) {
   const conn = await connectMysql(db);
-  const cols = Array.from({ length: 70 }, (_, i) => `c${i + 1} TEXT`).join(", ");
-  await conn.query(`CREATE TABLE raw_orders (${cols}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`);
+  const table = await rawOrdersTable(conn, 70);
   const job0 = await cpuSeconds("self", false);
   const db0 = await cpuSeconds(mariadbd, false);
-  const [res] = await conn.query<mysql.ResultSetHeader>({
-    sql: `LOAD DATA LOCAL INFILE 'orders.csv' INTO TABLE raw_orders CHARACTER SET cp932
-          FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY '' LINES TERMINATED BY '\\n' IGNORE 1 LINES`,
-    infileStreamFactory: () => createReadStream(file, { highWaterMark: 1 << 20 }),
-  });
   const out = {
-    rows: res.affectedRows,
+    rows: await table.load(file),
     jobSec: (await cpuSeconds("self", false)) - job0,
     dbSec: (await cpuSeconds(mariadbd, false)) - db0,
   };
@@ -174,8 +123,8 @@ try {
   const results = new Map<number, Awaited<ReturnType<typeof shardedRun>>>();
   const split = new Map<number, Awaited<ReturnType<typeof shardedRun>>>();
   for (const n of counts) {
-    results.set(n, await shardedRun(await database(base, `bench_shards_${n}`), input, n, false));
-    if (n > 1) split.set(n, await shardedRun(await database(base, `bench_split_${n}`), input, n, true));
+    results.set(n, await shardedRun(await benchDatabase(base, `bench_shards_${n}`), input, n, false));
+    if (n > 1) split.set(n, await shardedRun(await benchDatabase(base, `bench_split_${n}`), input, n, true));
   }
   const one = results.get(1) ?? results.get(counts[0]!)!;
   const same = (r: Awaited<ReturnType<typeof shardedRun>>) =>
@@ -188,8 +137,8 @@ try {
   const splitScaling = splitRates.length ? Math.max(...splitRates) / one.rowsPerSec : 1;
 
   const mariadbd = await serverPid(base);
-  const imp = await importCpu(await database(base, "bench_shards_cpu"), gen.files.orders, mariadbd);
-  const raw = await loadDataCpu(await database(base, "bench_shards_raw"), gen.files.orders, mariadbd);
+  const imp = await importCpu(await benchDatabase(base, "bench_shards_cpu"), gen.files.orders, mariadbd);
+  const raw = await loadDataCpu(await benchDatabase(base, "bench_shards_raw"), gen.files.orders, mariadbd);
   process.stdout.write(
     `CPU per row, unsharded ikou import of the 受注 file (${imp.rows} rows): job ${perRow(imp.jobSec, imp.rows)} µs, mariadbd ${perRow(imp.dbSec, imp.rows)} µs\n` +
       `CPU per row, raw LOAD DATA of the same file (${raw.rows} rows): client ${perRow(raw.jobSec, raw.rows)} µs, mariadbd ${perRow(raw.dbSec, raw.rows)} µs\n`,

@@ -11,18 +11,15 @@ import type { ImportOptions } from "../../runner/job/options.ts";
 import { eccube4 } from "../../runner/sources/eccube4.ts";
 import { summarize } from "../../runner/report/summary.ts";
 import { generateEccube4 } from "../../scripts/generate-eccube4.ts";
-import { freshDatabase, type TestDatabase } from "../support/db.ts";
+import { importArgs } from "../../scripts/ikou-args.ts";
+import { databaseSet } from "../support/db.ts";
 import { runIkou, startIkou, waitFor } from "./support/ikou-process.ts";
 import { tinyCart } from "./support/tiny-adapter.ts";
 
 describe("clear errors", () => {
   let dir: string;
-  const dbs: TestDatabase[] = [];
-  const newDb = async (label: string) => {
-    const db = await freshDatabase(label);
-    dbs.push(db);
-    return db;
-  };
+  const dbs = databaseSet();
+  const newDb = dbs.fresh;
   const opts = (input: string, db: string, extra: Partial<ImportOptions> = {}): ImportOptions => ({
     adapter: tinyCart,
     input,
@@ -37,7 +34,7 @@ describe("clear errors", () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "ikou-errors-"));
   });
-  afterAll(async () => Promise.all(dbs.map((d) => d.drop())));
+  afterAll(dbs.dropAll);
 
   it("an input directory without exports is an error naming it", async () => {
     const input = path.join(dir, "none");
@@ -85,22 +82,8 @@ describe("clear errors", () => {
       input = path.join(dir, "eccube");
       await generateEccube4({ dir: input, orders: 4000, seed: 9, badRows: false });
     });
-    const args = (db: string, out: string) => [
-      "import",
-      "--source",
-      "eccube4",
-      "--input",
-      input,
-      "--db",
-      db,
-      "--json",
-      "--chunk",
-      "50",
-      "--parallel",
-      "1",
-      "--out",
-      path.join(dir, out),
-    ];
+    const args = (db: string, out: string) =>
+      importArgs({ input, db, json: true, chunk: 50, parallel: 1, out: path.join(dir, out) });
 
     it("a second run of the same import waits, then refuses with a clear message; the first is not disturbed", async () => {
       const db = await newDb("concurrent");

@@ -1,14 +1,13 @@
 // Kill, stop, shard and restart real `ikou import` processes on generated EC-CUBE exports, and
 // compare the targets by checksum with one clean, uninterrupted run.
-import mysql from "mysql2/promise";
 import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WHOLE } from "../../runner/core/shard.ts";
-import { targetChecksums } from "../../runner/sink/reconcile.ts";
 import { generateEccube4 } from "../../scripts/generate-eccube4.ts";
-import { freshDatabase, type TestDatabase } from "../support/db.ts";
+import { importArgs } from "../../scripts/ikou-args.ts";
+import { checksumsAt, type TargetChecksums } from "../../scripts/target-checksums.ts";
+import { databaseSet, type TestDatabase } from "../support/db.ts";
 import { reportOf, runIkou, startIkou, waitFor } from "./support/ikou-process.ts";
 
 interface Report {
@@ -25,64 +24,42 @@ describe("resilience of ikou import", () => {
   let dir: string;
   let input: string;
   let clean: TestDatabase;
-  let cleanSums: Awaited<ReturnType<typeof targetChecksums>>;
+  let cleanSums: TargetChecksums;
   let cleanReport: Report;
-  const dbs: TestDatabase[] = [];
-  const importArgs = (db: string, out: string, ...extra: string[]) => [
-    "import",
-    "--source",
-    "eccube4",
-    "--input",
-    input,
-    "--db",
-    db,
-    "--json",
-    "--chunk",
-    "300",
-    "--out",
-    path.join(dir, out),
+  const dbs = databaseSet();
+  const args = (db: string, out: string, ...extra: string[]) => [
+    ...importArgs({ input, db, json: true, chunk: 300, out: path.join(dir, out) }),
     ...extra,
   ];
-  const sumsOf = async (db: TestDatabase) => {
-    const conn = await mysql.createConnection(db.url);
-    try {
-      return await targetChecksums(conn, "eccube4", WHOLE);
-    } finally {
-      await conn.end();
-    }
-  };
+  const sumsOf = (db: TestDatabase) => checksumsAt(db.url);
   const checkpoints = async (db: TestDatabase) =>
     db
       .query<{ n: number }[]>("SELECT COUNT(*) AS n FROM import_checkpoints")
       .then((rows) => Number(rows[0]?.n ?? 0))
       .catch(() => 0); // before the job has migrated the schema
-  const newDb = async (label: string) => {
-    const db = await freshDatabase(label);
-    dbs.push(db);
-    return db;
-  };
+  const newDb = dbs.fresh;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "ikou-resilience-"));
     input = path.join(dir, "input");
     await generateEccube4({ dir: input, orders: 12000, seed: 3, badRows: true });
     clean = await newDb("clean");
-    const run = await runIkou(importArgs(clean.url, "clean"));
+    const run = await runIkou(args(clean.url, "clean"));
     expect(run.code, run.stderr).toBe(0);
     cleanReport = reportOf<Report>(run);
     cleanSums = await sumsOf(clean);
   }, 120_000);
-  afterAll(async () => Promise.all(dbs.map((d) => d.drop())));
+  afterAll(dbs.dropAll);
 
   it("SIGKILL mid-run, then the same command resumes to a target identical to a clean run", async () => {
     const db = await newDb("killed");
-    const proc = startIkou(importArgs(db.url, "killed"));
+    const proc = startIkou(args(db.url, "killed"));
     await waitFor(async () => (await checkpoints(db)) >= 8, 60_000, "some committed chunks");
     proc.child.kill("SIGKILL");
     const killed = await proc.done;
     expect(killed.signal).toBe("SIGKILL");
     const committedBefore = await checkpoints(db);
-    const resumed = await runIkou(importArgs(db.url, "killed"));
+    const resumed = await runIkou(args(db.url, "killed"));
     expect(resumed.code, resumed.stderr).toBe(0);
     const report = reportOf<Report>(resumed);
     expect(report.resumed).toBe(true);
@@ -99,7 +76,7 @@ describe("resilience of ikou import", () => {
 
   it("SIGTERM drains within 20 s, exits non-zero, and a retry finishes the job", async () => {
     const db = await newDb("sigterm");
-    const proc = startIkou(importArgs(db.url, "sigterm"));
+    const proc = startIkou(args(db.url, "sigterm"));
     await waitFor(async () => (await checkpoints(db)) >= 4, 60_000, "some committed chunks");
     const t0 = Date.now();
     proc.child.kill("SIGTERM");
@@ -108,7 +85,7 @@ describe("resilience of ikou import", () => {
     expect(stopped.code).toBe(143);
     const runs = await db.query<{ status: string }[]>("SELECT status FROM import_runs");
     expect(runs).toEqual([{ status: "interrupted" }]);
-    const retry = await runIkou(importArgs(db.url, "sigterm"));
+    const retry = await runIkou(args(db.url, "sigterm"));
     expect(retry.code, retry.stderr).toBe(0);
     expect(reportOf<Report>(retry).resumed).toBe(true);
     expect(await sumsOf(db)).toEqual(cleanSums);
@@ -117,8 +94,8 @@ describe("resilience of ikou import", () => {
   it("two shards run concurrently equal one unsharded run", async () => {
     const db = await newDb("shards");
     const [a, b] = await Promise.all([
-      runIkou(importArgs(db.url, "shard0", "--shard", "0/2")),
-      runIkou(importArgs(db.url, "shard1"), {
+      runIkou(args(db.url, "shard0", "--shard", "0/2")),
+      runIkou(args(db.url, "shard1"), {
         AWS_BATCH_JOB_ARRAY_INDEX: "1",
         AWS_BATCH_JOB_ARRAY_SIZE: "2",
       }),

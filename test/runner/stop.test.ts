@@ -7,10 +7,10 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectMysql } from "../../lib/mysql.ts";
-import { WHOLE } from "../../runner/core/shard.ts";
-import { targetChecksums } from "../../runner/sink/reconcile.ts";
 import { generateEccube4 } from "../../scripts/generate-eccube4.ts";
-import { freshDatabase, type TestDatabase } from "../support/db.ts";
+import { importArgs } from "../../scripts/ikou-args.ts";
+import { checksumsAt, type TargetChecksums } from "../../scripts/target-checksums.ts";
+import { databaseSet, type TestDatabase } from "../support/db.ts";
 import { reportOf, runIkou, startIkou, waitFor } from "./support/ikou-process.ts";
 
 interface Report {
@@ -22,37 +22,13 @@ interface Report {
 describe("a stop that always drains", () => {
   let dir: string;
   let input: string;
-  let cleanSums: Awaited<ReturnType<typeof targetChecksums>>;
+  let cleanSums: TargetChecksums;
   let cleanReport: Report;
-  const dbs: TestDatabase[] = [];
-  const args = (db: string, out: string, ...extra: string[]) => [
-    "import",
-    "--source",
-    "eccube4",
-    "--input",
-    input,
-    "--db",
-    db,
-    "--json",
-    "--chunk",
-    "100",
-    "--out",
-    path.join(dir, out),
-    ...extra,
-  ];
-  const newDb = async (label: string) => {
-    const db = await freshDatabase(label);
-    dbs.push(db);
-    return db;
-  };
-  const sumsOf = async (db: TestDatabase) => {
-    const conn = await connectMysql(db.url);
-    try {
-      return await targetChecksums(conn, "eccube4", WHOLE);
-    } finally {
-      await conn.end();
-    }
-  };
+  const dbs = databaseSet();
+  const args = (db: string, out: string) =>
+    importArgs({ input, db, json: true, chunk: 100, out: path.join(dir, out) });
+  const newDb = dbs.fresh;
+  const sumsOf = (db: TestDatabase) => checksumsAt(db.url);
   const runs = (db: TestDatabase) =>
     db
       .query<{ id: number; status: string; attempts: number }[]>(
@@ -70,7 +46,7 @@ describe("a stop that always drains", () => {
     cleanReport = reportOf<Report>(run);
     cleanSums = await sumsOf(clean);
   }, 240_000);
-  afterAll(async () => Promise.all(dbs.map((d) => d.drop())));
+  afterAll(dbs.dropAll);
 
   it("SIGTERM to the compiled entry's process group at 10 random moments: 10 clean drains, then an identical resume", async () => {
     const db = await newDb("stop_group");

@@ -8,7 +8,7 @@ import {
   RegisterJobDefinitionCommand,
 } from "@aws-sdk/client-batch";
 import { CloudWatchLogsClient, CreateLogGroupCommand } from "@aws-sdk/client-cloudwatch-logs";
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -24,6 +24,12 @@ export function clients(endpoint: string) {
     s3: new S3Client({ ...common, forcePathStyle: true }),
     logs: new CloudWatchLogsClient(common),
   };
+}
+
+/** A JSON object a run wrote to its bucket (run.json, report.json). */
+export async function readJsonObject<T>(s3: S3Client, bucket: string, key: string): Promise<T> {
+  const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return JSON.parse(await got.Body!.transformToString()) as T;
 }
 
 /** moto's Batch runs no containers when told so: jobs end at once (SUCCEEDED, or FAILED with MOTO_SIMPLE_BATCH_FAIL_AFTER=0). */

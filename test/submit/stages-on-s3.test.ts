@@ -5,60 +5,38 @@
 // writes its report next to the run's reports in S3. The target holds the rows one unsharded import
 // loads.
 import { DescribeJobsCommand, type JobDetail } from "@aws-sdk/client-batch";
-import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectMysql } from "../../lib/mysql.ts";
-import { WHOLE } from "../../runner/core/shard.ts";
-import { targetChecksums } from "../../runner/sink/reconcile.ts";
 import { generateEccube4 } from "../../scripts/generate-eccube4.ts";
-import { freshDatabase, type TestDatabase } from "../support/db.ts";
+import { importArgs } from "../../scripts/ikou-args.ts";
+import { checksumsAt as checksums, rowsPerTable } from "../../scripts/target-checksums.ts";
+import { databaseSet } from "../support/db.ts";
 import { runIkou } from "../runner/support/ikou-process.ts";
-import { clients, createStack, simpleBatch } from "./moto-stack.ts";
-
-async function checksums(url: string) {
-  const conn = await connectMysql(url);
-  try {
-    return await targetChecksums(conn, "eccube4", WHOLE);
-  } finally {
-    await conn.end();
-  }
-}
+import { clients, createStack, readJsonObject, simpleBatch } from "./moto-stack.ts";
 
 const envOf = (j: JobDetail) =>
   Object.fromEntries((j.container?.environment ?? []).map((e) => [e.name!, e.value!]));
 
 describe("a split run's stages with the environment Batch gives them (moto S3, MariaDB)", () => {
   let dir: string;
-  const dbs: TestDatabase[] = [];
+  const dbs = databaseSet();
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "ikou-stages-"));
     await simpleBatch(process.env.AWS_ENDPOINT_URL!);
   });
   afterAll(async () => {
-    await Promise.all(dbs.map((d) => d.drop()));
+    await dbs.dropAll();
     await rm(dir, { recursive: true, force: true });
   });
 
   it("split → 2 shard imports → verify: VERIFIED, report in S3, the rows of an unsharded import", async () => {
     const input = path.join(dir, "exports");
     await generateEccube4({ dir: input, orders: 3000, seed: 21, badRows: true });
-    const whole = await freshDatabase("stages_whole");
-    const sharded = await freshDatabase("stages_sharded");
-    dbs.push(whole, sharded);
-    const one = await runIkou([
-      "import",
-      "--source",
-      "eccube4",
-      "--input",
-      input,
-      "--db",
-      whole.url,
-      "--out",
-      path.join(dir, "whole"),
-    ]);
+    const whole = await dbs.fresh("stages_whole");
+    const sharded = await dbs.fresh("stages_sharded");
+    const one = await runIkou(importArgs({ input, db: whole.url, out: path.join(dir, "whole") }));
     expect(one.code, one.stderr).toBe(0);
 
     const endpoint = process.env.AWS_ENDPOINT_URL!;
@@ -77,16 +55,11 @@ describe("a split run's stages with the environment Batch gives them (moto S3, M
     expect(sub.code, sub.stderr).toBe(0);
     const run = /run (r[0-9a-f]{12})/.exec(sub.stdout)![1]!;
     const c = clients(endpoint);
-    const record = JSON.parse(
-      await (
-        await c.s3.send(
-          new GetObjectCommand({
-            Bucket: stack.outputs.bucketName,
-            Key: `shop-kaede/reports/${run}/run.json`,
-          }),
-        )
-      ).Body!.transformToString(),
-    ) as { jobs: Record<"split" | "import" | "verify", { jobId: string }> };
+    const record = await readJsonObject<{ jobs: Record<"split" | "import" | "verify", { jobId: string }> }>(
+      c.s3,
+      stack.outputs.bucketName,
+      `shop-kaede/reports/${run}/run.json`,
+    );
     const { jobs } = await c.batch.send(
       new DescribeJobsCommand({
         jobs: [record.jobs.split.jobId, record.jobs.import.jobId, record.jobs.verify.jobId],
@@ -121,22 +94,15 @@ describe("a split run's stages with the environment Batch gives them (moto S3, M
     const verified = await runIkou(commandOf(ver), asBatch(ver));
     expect(verified.code, verified.stdout + verified.stderr).toBe(0);
     expect(verified.stdout).toContain("VERIFIED: eccube4 run over 2 shards");
-    const stored = JSON.parse(
-      await (
-        await c.s3.send(
-          new GetObjectCommand({
-            Bucket: stack.outputs.bucketName,
-            Key: `shop-kaede/reports/${run}/report.json`,
-          }),
-        )
-      ).Body!.transformToString(),
-    ) as { ok: boolean; files: { file: string; match: boolean }[] };
+    const stored = await readJsonObject<{ ok: boolean; files: { file: string; match: boolean }[] }>(
+      c.s3,
+      stack.outputs.bucketName,
+      `shop-kaede/reports/${run}/report.json`,
+    );
     expect(stored.ok).toBe(true);
     expect(stored.files).toHaveLength(3);
     expect(stored.files.every((f) => f.match)).toBe(true);
     // Row for row the same target; only the runner's line notes cite shard-file lines (README).
-    const rows = (c: Awaited<ReturnType<typeof checksums>>) =>
-      Object.fromEntries(Object.entries(c).map(([t, v]) => [t, v.rows]));
-    expect(rows(await checksums(sharded.url))).toEqual(rows(await checksums(whole.url)));
+    expect(rowsPerTable(await checksums(sharded.url))).toEqual(rowsPerTable(await checksums(whole.url)));
   });
 });

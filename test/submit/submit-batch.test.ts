@@ -3,7 +3,7 @@
 // strategy and timeout), CloudWatch Logs (a failed child's last lines), status, cancel.
 import { DescribeJobDefinitionsCommand, DescribeJobsCommand, type JobDetail } from "@aws-sdk/client-batch";
 import { CreateLogStreamCommand, PutLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PART_SIZE } from "../../submit/upload.ts";
 import { runIkou } from "../runner/support/ikou-process.ts";
-import { clients, createStack, simpleBatch, type MotoStack } from "./moto-stack.ts";
+import { clients, createStack, readJsonObject, simpleBatch, type MotoStack } from "./moto-stack.ts";
 
 const run = promisify(execFile);
 
@@ -90,22 +90,13 @@ describe("ikou submit on AWS Batch (moto)", () => {
       expect(head.ChecksumSHA256).toBeTruthy();
     }
 
-    const record = JSON.parse(
-      await (
-        await c.s3.send(
-          new GetObjectCommand({
-            Bucket: stack.outputs.bucketName,
-            Key: `shop-sakura/reports/${runId}/run.json`,
-          }),
-        )
-      ).Body!.transformToString(),
-    ) as {
+    const record = await readJsonObject<{
       jobs: {
         split: { jobId: string };
         import: { jobId: string; arraySize: number };
         verify: { jobId: string };
       };
-    };
+    }>(c.s3, stack.outputs.bucketName, `shop-sakura/reports/${runId}/run.json`);
     expect(record.jobs.import.arraySize).toBe(4);
     const { jobs } = await c.batch.send(
       new DescribeJobsCommand({
@@ -236,16 +227,11 @@ describe("ikou submit when Batch fails the jobs (moto, MOTO_SIMPLE_BATCH_FAIL_AF
     const runId = runIdOf(sub.stdout)!;
     // What the failing child wrote before it died, where Batch's awslogs driver puts it.
     const c = clients(endpoint);
-    const rec = JSON.parse(
-      await (
-        await c.s3.send(
-          new GetObjectCommand({
-            Bucket: stack.outputs.bucketName,
-            Key: `shop-momiji/reports/${runId}/run.json`,
-          }),
-        )
-      ).Body!.transformToString(),
-    ) as { jobs: { import: { jobId: string } } };
+    const rec = await readJsonObject<{ jobs: { import: { jobId: string } } }>(
+      c.s3,
+      stack.outputs.bucketName,
+      `shop-momiji/reports/${runId}/run.json`,
+    );
     const { jobs } = await c.batch.send(new DescribeJobsCommand({ jobs: [`${rec.jobs.import.jobId}:0`] }));
     const stream = jobs![0]!.container!.logStreamName!;
     await c.logs.send(

@@ -5,73 +5,41 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectMysql } from "../../lib/mysql.ts";
-import { WHOLE } from "../../runner/core/shard.ts";
-import { targetChecksums } from "../../runner/sink/reconcile.ts";
 import { generateEccube4 } from "../../scripts/generate-eccube4.ts";
+import { importArgs, submitLocalArgs } from "../../scripts/ikou-args.ts";
+import {
+  checksumsAt as checksums,
+  rowsPerTable,
+  type TargetChecksums,
+} from "../../scripts/target-checksums.ts";
 import type { LocalRunRecord } from "../../submit/local.ts";
-import { freshDatabase, type TestDatabase } from "../support/db.ts";
+import { databaseSet } from "../support/db.ts";
 import { runIkou, startIkou, waitFor } from "../runner/support/ikou-process.ts";
-
-async function checksums(url: string) {
-  const conn = await connectMysql(url);
-  try {
-    return await targetChecksums(conn, "eccube4", WHOLE);
-  } finally {
-    await conn.end();
-  }
-}
 
 describe("ikou submit --local", () => {
   let dir: string;
   let input: string;
-  const dbs: TestDatabase[] = [];
-  let unsharded: Awaited<ReturnType<typeof checksums>>;
+  const dbs = databaseSet();
+  let unsharded: TargetChecksums;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "ikou-local-"));
     input = path.join(dir, "exports");
     await generateEccube4({ dir: input, orders: 6000, seed: 11, badRows: true });
-    const whole = await freshDatabase("unsharded");
-    dbs.push(whole);
-    const res = await runIkou([
-      "import",
-      "--source",
-      "eccube4",
-      "--input",
-      input,
-      "--db",
-      whole.url,
-      "--out",
-      path.join(dir, "whole"),
-      "--json",
-    ]);
+    const whole = await dbs.fresh("unsharded");
+    const res = await runIkou(importArgs({ input, db: whole.url, json: true, out: path.join(dir, "whole") }));
     expect(res.code, res.stderr).toBe(0);
     unsharded = await checksums(whole.url);
     expect(unsharded.orders.rows).toBeGreaterThan(500);
   });
   afterAll(async () => {
-    await Promise.all(dbs.map((d) => d.drop()));
+    await dbs.dropAll();
     await rm(dir, { recursive: true, force: true });
   });
 
   it("3 children in parallel, each filtering the whole input → a target identical to one unsharded import, verified", async () => {
-    const db = await freshDatabase("sharded");
-    dbs.push(db);
+    const db = await dbs.fresh("sharded");
     const out = path.join(dir, "runs-a");
-    const res = await runIkou([
-      "submit",
-      "--local",
-      "--input",
-      input,
-      "--source",
-      "eccube4",
-      "--db",
-      db.url,
-      "--shards",
-      "3",
-      "--out",
-      out,
-    ]);
+    const res = await runIkou(submitLocalArgs({ input, db: db.url, shards: 3, out }));
     expect(res.code, res.stderr + res.stdout).toBe(0);
     expect(res.stdout).not.toContain("split done");
     expect(res.stdout).toContain("VERIFIED: eccube4 run over 3 shards");
@@ -88,53 +56,23 @@ describe("ikou submit --local", () => {
   });
 
   it("--split: a split stage, then 2 children on their own shard files → verified, the same rows in every table", async () => {
-    const db = await freshDatabase("split");
-    dbs.push(db);
+    const db = await dbs.fresh("split");
     const res = await runIkou([
-      "submit",
-      "--local",
-      "--input",
-      input,
-      "--source",
-      "eccube4",
-      "--db",
-      db.url,
-      "--shards",
-      "2",
+      ...submitLocalArgs({ input, db: db.url, shards: 2, out: path.join(dir, "runs-c") }),
       "--split",
-      "--out",
-      path.join(dir, "runs-c"),
     ]);
     expect(res.code, res.stderr + res.stdout).toBe(0);
     expect(res.stdout).toMatch(/split done in [\d.]+ s/);
     expect(res.stdout).toContain("VERIFIED: eccube4 run over 2 shards");
     // Row for row the same target; only the runner's line notes may cite shard-file lines (README).
-    const rows = (c: Awaited<ReturnType<typeof checksums>>) =>
-      Object.fromEntries(Object.entries(c).map(([t, v]) => [t, v.rows]));
-    expect(rows(await checksums(db.url))).toEqual(rows(unsharded));
+    expect(rowsPerTable(await checksums(db.url))).toEqual(rowsPerTable(unsharded));
   });
 
   it("a child killed with SIGKILL mid-import is re-run and the run ends with nothing lost", async () => {
-    const db = await freshDatabase("killed");
-    dbs.push(db);
+    const db = await dbs.fresh("killed");
     const out = path.join(dir, "runs-b");
     // Small chunks so the child commits several before it is killed.
-    const proc = startIkou([
-      "submit",
-      "--local",
-      "--input",
-      input,
-      "--source",
-      "eccube4",
-      "--db",
-      db.url,
-      "--shards",
-      "2",
-      "--chunk",
-      "100",
-      "--out",
-      out,
-    ]);
+    const proc = startIkou([...submitLocalArgs({ input, db: db.url, shards: 2, out }), "--chunk", "100"]);
     let record: LocalRunRecord | undefined;
     const readRecord = async () => {
       const runs = await import("node:fs/promises").then((fs) => fs.readdir(out).catch(() => [] as string[]));
@@ -168,20 +106,9 @@ describe("ikou submit --local", () => {
   it("a child that exits 1 fails the run with its last log lines; verify does not run", async () => {
     const base = new URL(process.env.MYSQL_URL!);
     base.pathname = "/no_such_database";
-    const res = await runIkou([
-      "submit",
-      "--local",
-      "--input",
-      input,
-      "--source",
-      "eccube4",
-      "--db",
-      base.toString(),
-      "--shards",
-      "2",
-      "--out",
-      path.join(dir, "runs-d"),
-    ]);
+    const res = await runIkou(
+      submitLocalArgs({ input, db: base.toString(), shards: 2, out: path.join(dir, "runs-d") }),
+    );
     expect(res.code).toBe(1);
     expect(res.stdout).toMatch(/import\[0\] failed: exited 1/);
     expect(res.stdout).toMatch(/last log lines of import\[0\]:\n.*Unknown database 'no_such_database'/);

@@ -28,3 +28,18 @@ export async function freshDatabase(label: string): Promise<TestDatabase> {
     },
   };
 }
+
+/** Fresh databases for one test file; `dropAll` (in its afterAll) drops every one it made. */
+export function databaseSet() {
+  const made: TestDatabase[] = [];
+  return {
+    fresh: async (label: string): Promise<TestDatabase> => {
+      const db = await freshDatabase(label);
+      made.push(db);
+      return db;
+    },
+    dropAll: async (): Promise<void> => {
+      await Promise.all(made.map((db) => db.drop()));
+    },
+  };
+}
