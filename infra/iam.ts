@@ -63,6 +63,24 @@ export const ECR_PULL_ACTIONS = [
   "ecr:BatchCheckLayerAvailability",
 ];
 
+/** Pull plus what pushing a built image needs. */
+export const ECR_PUSH_ACTIONS = [
+  ...ECR_PULL_ACTIONS,
+  "ecr:DescribeImages",
+  "ecr:InitiateLayerUpload",
+  "ecr:UploadLayerPart",
+  "ecr:CompleteLayerUpload",
+  "ecr:PutImage",
+];
+
+// Task definition APIs have no resource-level permissions.
+export const TASK_DEFINITIONS: Statement = {
+  Sid: "TaskDefinitions",
+  Effect: "Allow",
+  Action: ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"],
+  Resource: "*",
+};
+
 export function logWrite(logGroupArn: pulumi.Input<string>): Statement {
   return {
     Sid: "Logs",

@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { cidrSubnet } from "./cidr.ts";
 import { DbPeering, MYSQL_PORT, type PeerArgs } from "./peering.ts";
 import { type ShopIdentity, shopName, shopTags } from "./tags.ts";
+import { natEgress, privateVpc, s3GatewayEndpoint, type VpcLayout } from "./vpc.ts";
 
 export { MYSQL_PORT, type PeerArgs } from "./peering.ts";
 
@@ -10,8 +10,7 @@ export { MYSQL_PORT, type PeerArgs } from "./peering.ts";
 export const INTERFACE_ENDPOINTS = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
 
 export type VpcChoice =
-  | { cidr: string; azs: string[] }
-  | { existingVpcId: string; cidr: string; subnetIds: string[]; routeTableIds: string[] };
+  VpcLayout | { existingVpcId: string; cidr: string; subnetIds: string[]; routeTableIds: string[] };
 
 export interface MigrationNetworkArgs {
   identity: ShopIdentity;
@@ -89,100 +88,21 @@ export class MigrationNetwork extends pulumi.ComponentResource {
     return { id: v.existingVpcId, cidr: v.cidr, subnetIds: v.subnetIds, routeTableIds: v.routeTableIds };
   }
 
-  private createVpc(
-    name: string,
-    v: { cidr: string; azs: string[] },
-    egress: MigrationNetworkArgs["egress"],
-  ): Vpc {
-    const base = shopName(this.id);
-    const child = { parent: this };
-    const named = (n: string) => shopTags(this.id, { Name: `${base}-${n}` });
-    // DNS hostnames are what make interface endpoints' private DNS names resolve.
-    const vpc = new aws.ec2.Vpc(
-      `${name}-vpc`,
-      { cidrBlock: v.cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: named("vpc") },
-      child,
-    );
-    const privateRt = new aws.ec2.RouteTable(
-      `${name}-private`,
-      { vpcId: vpc.id, tags: named("private") },
-      child,
-    );
-    const subnets = v.azs.map(
-      (az, i) =>
-        new aws.ec2.Subnet(
-          `${name}-private-${az}`,
-          {
-            vpcId: vpc.id,
-            availabilityZone: az,
-            cidrBlock: cidrSubnet(v.cidr, 4, i),
-            mapPublicIpOnLaunch: false,
-            tags: named(`private-${az}`),
-          },
-          child,
-        ),
-    );
-    subnets.forEach(
-      (s, i) =>
-        new aws.ec2.RouteTableAssociation(
-          `${name}-private-${v.azs[i]}`,
-          { subnetId: s.id, routeTableId: privateRt.id },
-          child,
-        ),
-    );
-    if (egress === "nat") this.natGateway(name, vpc, v, privateRt);
-    return { id: vpc.id, cidr: v.cidr, subnetIds: subnets.map((s) => s.id), routeTableIds: [privateRt.id] };
-  }
-
-  /** One NAT in the first AZ: imports are batch work that can retry, so a second NAT is not worth its hourly price. */
-  private natGateway(
-    name: string,
-    vpc: aws.ec2.Vpc,
-    v: { cidr: string; azs: string[] },
-    privateRt: aws.ec2.RouteTable,
-  ): void {
-    const base = shopName(this.id);
-    const child = { parent: this };
-    const named = (n: string) => shopTags(this.id, { Name: `${base}-${n}` });
-    const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: named("igw") }, child);
-    const publicRt = new aws.ec2.RouteTable(
-      `${name}-public`,
-      { vpcId: vpc.id, tags: named("public") },
-      child,
-    );
-    new aws.ec2.Route(
-      `${name}-public-default`,
-      { routeTableId: publicRt.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id },
-      child,
-    );
-    // Public subnets live in the upper half of the VPC so private ones can grow without renumbering.
-    const publicSubnet = new aws.ec2.Subnet(
-      `${name}-public-${v.azs[0]}`,
-      {
-        vpcId: vpc.id,
-        availabilityZone: v.azs[0],
-        cidrBlock: cidrSubnet(v.cidr, 4, 8),
-        mapPublicIpOnLaunch: false,
-        tags: named(`public-${v.azs[0]}`),
-      },
-      child,
-    );
-    new aws.ec2.RouteTableAssociation(
-      `${name}-public-${v.azs[0]}`,
-      { subnetId: publicSubnet.id, routeTableId: publicRt.id },
-      child,
-    );
-    const eip = new aws.ec2.Eip(`${name}-nat`, { domain: "vpc", tags: named("nat") }, child);
-    const nat = new aws.ec2.NatGateway(
-      `${name}-nat`,
-      { allocationId: eip.id, subnetId: publicSubnet.id, tags: named("nat") },
-      { parent: this, dependsOn: [igw] },
-    );
-    new aws.ec2.Route(
-      `${name}-private-default`,
-      { routeTableId: privateRt.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id },
-      child,
-    );
+  private createVpc(name: string, layout: VpcLayout, egress: MigrationNetworkArgs["egress"]): Vpc {
+    const scope = {
+      parent: this,
+      name,
+      named: (n: string) => shopTags(this.id, { Name: shopName(this.id, n) }),
+    };
+    const net = privateVpc(scope, layout);
+    // One NAT in the first AZ: imports are batch work that can retry, so a second NAT is not worth its hourly price.
+    if (egress === "nat") natEgress(scope, layout, net, 1);
+    return {
+      id: net.vpc.id,
+      cidr: layout.cidr,
+      subnetIds: net.privateSubnets.map((s) => s.id),
+      routeTableIds: [net.privateRouteTable.id],
+    };
   }
 
   private egress(name: string, vpc: Vpc, args: MigrationNetworkArgs, batchSg: aws.ec2.SecurityGroup): void {
@@ -216,17 +136,7 @@ export class MigrationNetwork extends pulumi.ComponentResource {
       });
       return;
     }
-    const s3 = new aws.ec2.VpcEndpoint(
-      `${name}-s3`,
-      {
-        vpcId: vpc.id,
-        serviceName: `com.amazonaws.${args.region}.s3`,
-        vpcEndpointType: "Gateway",
-        routeTableIds: vpc.routeTableIds,
-        tags: this.tags,
-      },
-      { parent: this },
-    );
+    const s3 = s3GatewayEndpoint({ parent: this, name }, args.region, vpc.id, vpc.routeTableIds, this.tags);
     rule("batch-s3", {
       ipProtocol: "tcp",
       fromPort: 443,

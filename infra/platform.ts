@@ -1,15 +1,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { cidrSubnet } from "./cidr.ts";
-import { ECR_PULL_ACTIONS, policyDocument } from "./iam.ts";
+import { ECR_LOGIN, ECR_PUSH_ACTIONS, policyDocument, TASK_DEFINITIONS } from "./iam.ts";
 import { DbPeering, MYSQL_PORT, type PeerArgs } from "./peering.ts";
 import { type ShopIdentity, shopName, shopTags } from "./tags.ts";
 import { TEST_SHOP_NAME_PREFIX, TEST_SHOP_PARAMETER_ROOT } from "./testshop.ts";
+import { natEgress, privateVpc, s3GatewayEndpoint, type VpcLayout } from "./vpc.ts";
 
 export interface EnvPlatformArgs {
   identity: ShopIdentity;
   region: string;
-  vpc: { cidr: string; azs: string[] };
+  vpc: VpcLayout;
   /** Test envs are `<env>-<shop>.<domain>`; the zone must be the public zone of `domain`. */
   domain: string;
   hostedZoneId: string;
@@ -47,74 +47,15 @@ export class EnvPlatform extends pulumi.ComponentResource {
     const child = { parent: this };
     const named = (n: string) => shopTags(this.id, { Name: shopName(this.id, n) });
 
-    // DNS hostnames: Cloud Map's private namespaces and the S3 endpoint resolve through the VPC resolver.
-    const vpc = new aws.ec2.Vpc(
-      `${name}-vpc`,
-      { cidrBlock: args.vpc.cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: named("vpc") },
-      child,
-    );
-    const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: named("igw") }, child);
-    const publicRt = new aws.ec2.RouteTable(
-      `${name}-public`,
-      { vpcId: vpc.id, tags: named("public") },
-      child,
-    );
-    new aws.ec2.Route(
-      `${name}-public-default`,
-      { routeTableId: publicRt.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id },
-      child,
-    );
-    const privateRt = new aws.ec2.RouteTable(
-      `${name}-private`,
-      { vpcId: vpc.id, tags: named("private") },
-      child,
-    );
-    const subnet = (kind: "public" | "private", az: string, i: number, rt: aws.ec2.RouteTable) => {
-      const s = new aws.ec2.Subnet(
-        `${name}-${kind}-${az}`,
-        {
-          vpcId: vpc.id,
-          availabilityZone: az,
-          cidrBlock: cidrSubnet(args.vpc.cidr, 4, kind === "private" ? i : 8 + i),
-          mapPublicIpOnLaunch: false,
-          tags: named(`${kind}-${az}`),
-        },
-        child,
-      );
-      new aws.ec2.RouteTableAssociation(
-        `${name}-${kind}-${az}`,
-        { subnetId: s.id, routeTableId: rt.id },
-        child,
-      );
-      return s;
-    };
-    const publicSubnets = args.vpc.azs.map((az, i) => subnet("public", az, i, publicRt));
-    const privateSubnets = args.vpc.azs.map((az, i) => subnet("private", az, i, privateRt));
-
+    const scope = { parent: this, name, named };
+    const net = privateVpc(scope, args.vpc);
+    const vpc = net.vpc;
+    const privateRt = net.privateRouteTable;
+    const privateSubnets = net.privateSubnets;
     // One NAT: test envs are disposable, a second AZ's NAT is not worth its hourly price.
-    const eip = new aws.ec2.Eip(`${name}-nat`, { domain: "vpc", tags: named("nat") }, child);
-    const nat = new aws.ec2.NatGateway(
-      `${name}-nat`,
-      { allocationId: eip.id, subnetId: publicSubnets[0]!.id, tags: named("nat") },
-      { parent: this, dependsOn: [igw] },
-    );
-    new aws.ec2.Route(
-      `${name}-private-default`,
-      { routeTableId: privateRt.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id },
-      child,
-    );
+    const { publicSubnets } = natEgress(scope, args.vpc, net, args.vpc.azs.length);
     // Image layers come from S3; the gateway endpoint keeps them off the NAT's per-GB charge.
-    new aws.ec2.VpcEndpoint(
-      `${name}-s3`,
-      {
-        vpcId: vpc.id,
-        serviceName: `com.amazonaws.${args.region}.s3`,
-        vpcEndpointType: "Gateway",
-        routeTableIds: [privateRt.id],
-        tags: this.tags,
-      },
-      child,
-    );
+    s3GatewayEndpoint(scope, args.region, vpc.id, [privateRt.id], this.tags);
 
     const albSg = new aws.ec2.SecurityGroup(
       `${name}-alb`,
@@ -298,18 +239,11 @@ export class EnvPlatform extends pulumi.ComponentResource {
         name: shopName(this.id, "testshop-boundary"),
         description: "Permissions boundary of every role a test env (testshop stack) creates",
         policy: policyDocument([
-          { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+          ECR_LOGIN,
           {
             Sid: "ShopImages",
             Effect: "Allow",
-            Action: [
-              ...ECR_PULL_ACTIONS,
-              "ecr:DescribeImages",
-              "ecr:InitiateLayerUpload",
-              "ecr:UploadLayerPart",
-              "ecr:CompleteLayerUpload",
-              "ecr:PutImage",
-            ],
+            Action: ECR_PUSH_ACTIONS,
             Resource: arn("ecr", "repository/ikou/shop-*"),
           },
           {
@@ -330,12 +264,7 @@ export class EnvPlatform extends pulumi.ComponentResource {
             Action: "secretsmanager:GetSecretValue",
             Resource: arn("secretsmanager", "secret:ikou-shop-*-db-*"),
           },
-          {
-            Sid: "TaskDefinitions",
-            Effect: "Allow",
-            Action: ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"],
-            Resource: "*",
-          },
+          TASK_DEFINITIONS,
           {
             Sid: "DeployTestEnvs",
             Effect: "Allow",

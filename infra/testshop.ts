@@ -1,7 +1,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { ECR_LOGIN, ECR_PULL_ACTIONS, logWrite, serviceRole, type Statement } from "./iam.ts";
+import {
+  ECR_LOGIN,
+  ECR_PULL_ACTIONS,
+  ECR_PUSH_ACTIONS,
+  logWrite,
+  serviceRole,
+  type Statement,
+  TASK_DEFINITIONS,
+} from "./iam.ts";
 import type { ImageUnit } from "./registry.ts";
 import { type ShopIdentity, shopTags } from "./tags.ts";
 
@@ -439,23 +447,10 @@ export class TestShop extends pulumi.ComponentResource {
       {
         Sid: "PushShopImages",
         Effect: "Allow",
-        Action: [
-          ...ECR_PULL_ACTIONS,
-          "ecr:DescribeImages",
-          "ecr:InitiateLayerUpload",
-          "ecr:UploadLayerPart",
-          "ecr:CompleteLayerUpload",
-          "ecr:PutImage",
-        ],
+        Action: ECR_PUSH_ACTIONS,
         Resource: BUILT_UNITS.map((u) => repoArns.apply((a) => a[u]!)),
       },
-      // Task definition APIs have no resource-level permissions.
-      {
-        Sid: "TaskDefinitions",
-        Effect: "Allow",
-        Action: ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"],
-        Resource: "*",
-      },
+      TASK_DEFINITIONS,
       {
         Sid: "Deploy",
         Effect: "Allow",
