@@ -4,6 +4,29 @@ import { startTestService, type TestService } from "./support.ts";
 
 const ENV_ID = "sakura-abc123";
 
+interface BadRequest {
+  name: string;
+  method: string;
+  url: string;
+  body?: unknown;
+  /** authorization "member" / "revoked" stand for the tokens made in beforeAll. */
+  headers?: Record<string, string>;
+  status: number;
+  says: RegExp;
+}
+
+/** One row of the table: `route` is "METHOD /path"; `{key}` in the path is one of the ids made in beforeAll. */
+function bad(
+  name: string,
+  route: string,
+  status: number,
+  says: RegExp,
+  sent: Pick<BadRequest, "body" | "headers"> = {},
+): BadRequest {
+  const [method, url] = route.split(" ") as [string, string];
+  return { name, method, url, status, says, ...sent };
+}
+
 describe("bad input on every route: a clear 4xx, and nothing changes", () => {
   let svc: TestService;
   let memberToken: string;
@@ -59,390 +82,151 @@ describe("bad input on every route: a clear 4xx, and nothing changes", () => {
   afterAll(async () => svc?.stop());
 
   const json = { "content-type": "application/json" };
-  const cases: {
-    name: string;
-    method: string;
-    url: string;
-    body?: unknown;
-    headers?: Record<string, string>;
-    status: number;
-    says: RegExp;
-  }[] = [
-    {
-      name: "no token",
-      method: "GET",
-      url: "/api/envs",
-      headers: { authorization: "" },
-      status: 401,
-      says: /Authorization: Bearer/,
-    },
-    {
-      name: "unknown token",
-      method: "GET",
-      url: "/api/envs",
+  const form = { "content-type": "application/x-www-form-urlencoded" };
+  const asMember = { authorization: "member" };
+  const cases: BadRequest[] = [
+    bad("no token", "GET /api/envs", 401, /Authorization: Bearer/, { headers: { authorization: "" } }),
+    bad("unknown token", "GET /api/envs", 401, /not valid/, {
       headers: { authorization: "Bearer nope-nope-nope" },
-      status: 401,
-      says: /not valid/,
-    },
-    {
-      name: "create: not JSON",
-      method: "POST",
-      url: "/api/envs",
+    }),
+    bad("create: not JSON", "POST /api/envs", 400, /application\/json/, {
       body: "shop=sakura",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      status: 400,
-      says: /application\/json/,
-    },
-    {
-      name: "create: broken JSON",
-      method: "POST",
-      url: "/api/envs",
-      body: '{"shop":',
-      headers: json,
-      status: 400,
-      says: /not valid JSON/,
-    },
-    {
-      name: "create: bad shop",
-      method: "POST",
-      url: "/api/envs",
+      headers: form,
+    }),
+    bad("create: broken JSON", "POST /api/envs", 400, /not valid JSON/, { body: '{"shop":', headers: json }),
+    bad("create: bad shop", "POST /api/envs", 400, /body\.shop: expected a shop id/, {
       body: { shop: "Sakura Shop" },
-      status: 400,
-      says: /body\.shop: expected a shop id/,
-    },
-    { name: "create: no shop", method: "POST", url: "/api/envs", body: {}, status: 400, says: /body\.shop/ },
-    {
-      name: "create: unknown field",
-      method: "POST",
-      url: "/api/envs",
+    }),
+    bad("create: no shop", "POST /api/envs", 400, /body\.shop/, { body: {} }),
+    bad("create: unknown field", "POST /api/envs", 400, /Unrecognized key: "size"/, {
       body: { shop: "sakura", size: "xl" },
-      status: 400,
-      says: /Unrecognized key: "size"/,
-    },
-    {
-      name: "create: ttl not a number",
-      method: "POST",
-      url: "/api/envs",
+    }),
+    bad("create: ttl not a number", "POST /api/envs", 400, /body\.ttlHours/, {
       body: { shop: "sakura", ttlHours: "2" },
-      status: 400,
-      says: /body\.ttlHours/,
-    },
-    {
-      name: "create: ttl negative",
-      method: "POST",
-      url: "/api/envs",
+    }),
+    bad("create: ttl negative", "POST /api/envs", 400, /body\.ttlHours: expected a positive number/, {
       body: { shop: "sakura", ttlHours: -1 },
-      status: 400,
-      says: /body\.ttlHours: expected a positive number/,
-    },
-    {
-      name: "create: relative source",
-      method: "POST",
-      url: "/api/envs",
-      body: { shop: "sakura", source: "exports/x" },
-      status: 400,
-      says: /body\.source: expected an absolute folder path, s3:\/\/bucket\/prefix or none/,
-    },
-    {
-      name: "create: missing folder",
-      method: "POST",
-      url: "/api/envs",
+    }),
+    bad(
+      "create: relative source",
+      "POST /api/envs",
+      400,
+      /body\.source: expected an absolute folder path, s3:\/\/bucket\/prefix or none/,
+      { body: { shop: "sakura", source: "exports/x" } },
+    ),
+    bad("create: missing folder", "POST /api/envs", 400, /source \/no\/such\/folder: no such folder/, {
       body: { shop: "sakura", source: "/no/such/folder" },
-      status: 400,
-      says: /source \/no\/such\/folder: no such folder/,
-    },
-    {
-      name: "create: bad branch",
-      method: "POST",
-      url: "/api/envs",
+    }),
+    bad("create: bad branch", "POST /api/envs", 400, /body\.branch/, {
       body: { shop: "sakura", branch: "a b" },
-      status: 400,
-      says: /body\.branch/,
-    },
-    {
-      name: "create: bad Idempotency-Key",
-      method: "POST",
-      url: "/api/envs",
+    }),
+    bad("create: bad Idempotency-Key", "POST /api/envs", 400, /Idempotency-Key/, {
       body: { shop: "sakura" },
       headers: { "idempotency-key": "has space" },
-      status: 400,
-      says: /Idempotency-Key/,
-    },
-    {
-      name: "get: bad id",
-      method: "GET",
-      url: "/api/envs/Not_An_Id",
-      status: 400,
-      says: /id: expected an environment id/,
-    },
-    {
-      name: "get: unknown id",
-      method: "GET",
-      url: "/api/envs/sakura-zzzzzz",
-      status: 404,
-      says: /no environment sakura-zzzzzz/,
-    },
-    {
-      name: "destroy: bad id",
-      method: "DELETE",
-      url: "/api/envs/x",
-      status: 400,
-      says: /id: expected an environment id/,
-    },
-    {
-      name: "destroy: unknown id",
-      method: "DELETE",
-      url: "/api/envs/sakura-zzzzzz",
-      status: 404,
-      says: /no environment/,
-    },
-    {
-      name: "destroy: member, not owner",
-      method: "DELETE",
-      url: `/api/envs/${ENV_ID}`,
-      headers: { authorization: "member" },
-      status: 403,
-      says: /only the owner \(admin\) or an admin may destroy/,
-    },
-    {
-      name: "extend: bad id",
-      method: "POST",
-      url: "/api/envs/UPPER/extend",
-      body: { hours: 1 },
-      status: 400,
-      says: /id: expected/,
-    },
-    {
-      name: "extend: zero hours",
-      method: "POST",
-      url: `/api/envs/${ENV_ID}/extend`,
-      body: { hours: 0 },
-      status: 400,
-      says: /body\.hours: expected a positive number/,
-    },
-    {
-      name: "extend: hours as text",
-      method: "POST",
-      url: `/api/envs/${ENV_ID}/extend`,
+    }),
+    bad("get: bad id", "GET /api/envs/Not_An_Id", 400, /id: expected an environment id/),
+    bad("get: unknown id", "GET /api/envs/sakura-zzzzzz", 404, /no environment sakura-zzzzzz/),
+    bad("destroy: bad id", "DELETE /api/envs/x", 400, /id: expected an environment id/),
+    bad("destroy: unknown id", "DELETE /api/envs/sakura-zzzzzz", 404, /no environment/),
+    bad(
+      "destroy: member, not owner",
+      `DELETE /api/envs/${ENV_ID}`,
+      403,
+      /only the owner \(admin\) or an admin may destroy/,
+      { headers: asMember },
+    ),
+    bad("extend: bad id", "POST /api/envs/UPPER/extend", 400, /id: expected/, { body: { hours: 1 } }),
+    bad(
+      "extend: zero hours",
+      `POST /api/envs/${ENV_ID}/extend`,
+      400,
+      /body\.hours: expected a positive number/,
+      { body: { hours: 0 } },
+    ),
+    bad("extend: hours as text", `POST /api/envs/${ENV_ID}/extend`, 400, /body\.hours/, {
       body: { hours: "5" },
-      status: 400,
-      says: /body\.hours/,
-    },
-    {
-      name: "extend: no body",
-      method: "POST",
-      url: `/api/envs/${ENV_ID}/extend`,
-      status: 400,
-      says: /application\/json/,
-    },
-    {
-      name: "extend: member, not owner",
-      method: "POST",
-      url: `/api/envs/${ENV_ID}/extend`,
+    }),
+    bad("extend: no body", `POST /api/envs/${ENV_ID}/extend`, 400, /application\/json/),
+    bad("extend: member, not owner", `POST /api/envs/${ENV_ID}/extend`, 403, /may extend/, {
       body: { hours: 1 },
-      headers: { authorization: "member" },
-      status: 403,
-      says: /may extend/,
-    },
-    {
-      name: "extend: unknown env",
-      method: "POST",
-      url: "/api/envs/sakura-zzzzzz/extend",
+      headers: asMember,
+    }),
+    bad("extend: unknown env", "POST /api/envs/sakura-zzzzzz/extend", 404, /no environment/, {
       body: { hours: 1 },
-      status: 404,
-      says: /no environment/,
-    },
-    {
-      name: "operation: bad id",
-      method: "GET",
-      url: "/api/operations/123",
-      status: 400,
-      says: /id: expected an operation id/,
-    },
-    {
-      name: "operation: unknown",
-      method: "GET",
-      url: "/api/operations/op-ffffffffffffffffff",
-      status: 404,
-      says: /no operation/,
-    },
-    {
-      name: "tokens: a member for someone else",
-      method: "POST",
-      url: "/api/tokens",
-      body: { user: "bob" },
-      headers: { authorization: "member" },
-      status: 403,
-      says: /members may create tokens only for themselves/,
-    },
-    {
-      name: "tokens: a member giving a role",
-      method: "POST",
-      url: "/api/tokens",
+    }),
+    bad("operation: bad id", "GET /api/operations/123", 400, /id: expected an operation id/),
+    bad("operation: unknown", "GET /api/operations/op-ffffffffffffffffff", 404, /no operation/),
+    bad(
+      "tokens: a member for someone else",
+      "POST /api/tokens",
+      403,
+      /members may create tokens only for themselves/,
+      { body: { user: "bob" }, headers: asMember },
+    ),
+    bad("tokens: a member giving a role", "POST /api/tokens", 403, /only an admin may give/, {
       body: { role: "admin" },
-      headers: { authorization: "member" },
-      status: 403,
-      says: /only an admin may give/,
-    },
-    {
-      name: "tokens: bad role",
-      method: "POST",
-      url: "/api/tokens",
-      body: { user: "x", role: "root" },
-      status: 400,
-      says: /body\.role/,
-    },
-    {
-      name: "tokens: the old {name} body",
-      method: "POST",
-      url: "/api/tokens",
+      headers: asMember,
+    }),
+    bad("tokens: bad role", "POST /api/tokens", 400, /body\.role/, { body: { user: "x", role: "root" } }),
+    bad("tokens: the old {name} body", "POST /api/tokens", 400, /body: Unrecognized key: "name"/, {
       body: { name: "x" },
-      status: 400,
-      says: /body: Unrecognized key: "name"/,
-    },
-    {
-      name: "tokens: bad user id",
-      method: "POST",
-      url: "/api/tokens",
+    }),
+    bad("tokens: bad user id", "POST /api/tokens", 400, /body\.user: expected a user id/, {
       body: { user: "Bad User" },
-      status: 400,
-      says: /body\.user: expected a user id/,
-    },
-    {
-      name: "tokens: label too long",
-      method: "POST",
-      url: "/api/tokens",
+    }),
+    bad("tokens: label too long", "POST /api/tokens", 400, /body\.label/, {
       body: { label: "x".repeat(256) },
-      status: 400,
-      says: /body\.label/,
-    },
-    {
-      name: "tokens: label with a control character",
-      method: "POST",
-      url: "/api/tokens",
-      body: { label: "ci\u0007bot" },
-      status: 400,
-      says: /body\.label: expected no control characters/,
-    },
-    {
-      name: "tokens: a role that contradicts the user's",
-      method: "POST",
-      url: "/api/tokens",
+    }),
+    bad(
+      "tokens: label with a control character",
+      "POST /api/tokens",
+      400,
+      /body\.label: expected no control characters/,
+      { body: { label: "ci\u0007bot" } },
+    ),
+    bad("tokens: a role that contradicts the user's", "POST /api/tokens", 409, /user admin exists as admin/, {
       body: { user: "admin", role: "member" },
-      status: 409,
-      says: /user admin exists as admin/,
-    },
-    {
-      name: "tokens: not JSON",
-      method: "POST",
-      url: "/api/tokens",
-      body: "label=x",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      status: 400,
-      says: /application\/json/,
-    },
-    {
-      name: "list tokens: bad user",
-      method: "GET",
-      url: "/api/tokens?user=..%2Fx",
-      status: 400,
-      says: /query\.user: expected a user id/,
-    },
-    {
-      name: "list tokens: unknown parameter",
-      method: "GET",
-      url: "/api/tokens?owner=admin",
-      status: 400,
-      says: /query: Unrecognized key: "owner"/,
-    },
-    {
-      name: "list tokens: all=yes",
-      method: "GET",
-      url: "/api/tokens?all=yes",
-      status: 400,
-      says: /query\.all: expected true or false/,
-    },
-    {
-      name: "list tokens: a member asking for all",
-      method: "GET",
-      url: "/api/tokens?all=true",
-      headers: { authorization: "member" },
-      status: 403,
-      says: /members see only their own tokens/,
-    },
-    {
-      name: "list tokens: a member asking for someone else's",
-      method: "GET",
-      url: "/api/tokens?user=admin",
-      headers: { authorization: "member" },
-      status: 403,
-      says: /members see only their own tokens/,
-    },
-    {
-      name: "list tokens: unknown user",
-      method: "GET",
-      url: "/api/tokens?user=nobody",
-      status: 404,
-      says: /no user nobody/,
-    },
-    {
-      name: "revoke: bad id",
-      method: "DELETE",
-      url: "/api/tokens/admin",
-      status: 400,
-      says: /id: expected a token id/,
-    },
-    {
-      name: "revoke: unknown",
-      method: "DELETE",
-      url: "/api/tokens/tok-ffffffffffffffff",
-      status: 404,
-      says: /no token tok-ffffffffffffffff/,
-    },
-    {
-      name: "revoke: a member, someone else's token",
-      method: "DELETE",
-      url: "/api/tokens/{adminTokenId}",
-      headers: { authorization: "member" },
-      status: 404,
-      says: /no token tok-[0-9a-f]{16} of yours/,
-    },
-    {
-      name: "revoke: already revoked",
-      method: "DELETE",
-      url: "/api/tokens/{revokedTokenId}",
-      status: 409,
-      says: /was already revoked at 20/,
-    },
-    {
-      name: "a revoked token",
-      method: "GET",
-      url: "/api/envs",
+    }),
+    bad("tokens: not JSON", "POST /api/tokens", 400, /application\/json/, { body: "label=x", headers: form }),
+    bad("list tokens: bad user", "GET /api/tokens?user=..%2Fx", 400, /query\.user: expected a user id/),
+    bad(
+      "list tokens: unknown parameter",
+      "GET /api/tokens?owner=admin",
+      400,
+      /query: Unrecognized key: "owner"/,
+    ),
+    bad("list tokens: all=yes", "GET /api/tokens?all=yes", 400, /query\.all: expected true or false/),
+    bad(
+      "list tokens: a member asking for all",
+      "GET /api/tokens?all=true",
+      403,
+      /members see only their own tokens/,
+      { headers: asMember },
+    ),
+    bad(
+      "list tokens: a member asking for someone else's",
+      "GET /api/tokens?user=admin",
+      403,
+      /members see only their own tokens/,
+      { headers: asMember },
+    ),
+    bad("list tokens: unknown user", "GET /api/tokens?user=nobody", 404, /no user nobody/),
+    bad("revoke: bad id", "DELETE /api/tokens/admin", 400, /id: expected a token id/),
+    bad("revoke: unknown", "DELETE /api/tokens/tok-ffffffffffffffff", 404, /no token tok-ffffffffffffffff/),
+    bad(
+      "revoke: a member, someone else's token",
+      "DELETE /api/tokens/{adminTokenId}",
+      404,
+      /no token tok-[0-9a-f]{16} of yours/,
+      { headers: asMember },
+    ),
+    bad("revoke: already revoked", "DELETE /api/tokens/{revokedTokenId}", 409, /was already revoked at 20/),
+    bad("a revoked token", "GET /api/envs", 401, /the token is not valid \(unknown or revoked\)/, {
       headers: { authorization: "revoked" },
-      status: 401,
-      says: /the token is not valid \(unknown or revoked\)/,
-    },
-    {
-      name: "review: wrong key",
-      method: "GET",
-      url: `/review/${ENV_ID}?key=abc`,
-      status: 404,
-      says: /no such review page/,
-    },
-    {
-      name: "review: bad id",
-      method: "GET",
-      url: "/review/..%2Fetc?key=abc",
-      status: 404,
-      says: /no such review page/,
-    },
-    {
-      name: "unknown route",
-      method: "GET",
-      url: "/api/nothing",
-      status: 404,
-      says: /no route GET \/api\/nothing/,
-    },
+    }),
+    bad("review: wrong key", `GET /review/${ENV_ID}?key=abc`, 404, /no such review page/),
+    bad("review: bad id", "GET /review/..%2Fetc?key=abc", 404, /no such review page/),
+    bad("unknown route", "GET /api/nothing", 404, /no route GET \/api\/nothing/),
   ];
 
   it.each(cases)("$name → $status", async (c) => {
