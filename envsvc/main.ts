@@ -42,7 +42,11 @@ async function main(): Promise<number> {
   }
   const mariadb = config.mysqlUrl ? undefined : await startLocalMariadb();
   if (mariadb) config = { ...config, mysqlUrl: mariadb.url };
-  const svc = await startEnvsvc(config);
+  const svc = await startEnvsvc(config).catch(async (err: unknown) => {
+    // A server of our own must not outlive a start that failed (a port taken, a bad backend…).
+    await mariadb?.stop().catch(() => undefined);
+    throw err;
+  });
   process.stdout.write(`envsvc listening on ${svc.url}\n`);
   if (svc.firstAdminToken)
     process.stdout.write(

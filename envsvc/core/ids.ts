@@ -2,6 +2,10 @@
 import { ENV_ID_PATTERN } from "./model.ts";
 
 export const SHOP_PATTERN = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
+/** A git branch name as the aws target hands it to CodeBuild; shown in Slack and the dashboard. */
+export const BRANCH_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/;
+/** An absolute export folder, an s3:// prefix, or `none` (an empty database). */
+export const SOURCE_PATTERN = /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?|\/\S*|none)$/;
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
 
 /** `<shop prefix>-<6 random chars>`, at most 20 characters and matching ENV_ID_PATTERN. */

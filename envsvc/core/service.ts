@@ -2,7 +2,7 @@
 // and runs Pulumi operations in the background, one per env, a few at a time.
 import { createHash } from "node:crypto";
 import { maskCredentials } from "../../lib/redact.ts";
-import { newEnvId, newOperationId, SHOP_PATTERN } from "./ids.ts";
+import { BRANCH_PATTERN, newEnvId, newOperationId, SHOP_PATTERN, SOURCE_PATTERN } from "./ids.ts";
 import {
   EnvError,
   stackNameOf,
@@ -67,6 +67,8 @@ export class EnvService implements EnvServiceApi {
   private readonly running = new Map<string, Promise<void>>();
   /** Stack outputs per env, kept after up; loaded from the stack after a restart. */
   private readonly outputsCache = new Map<string, Record<string, unknown>>();
+  /** Per owner, the create being admitted: the quota count and the insert must not interleave. */
+  private readonly admitting = new Map<string, Promise<unknown>>();
   private draining = false;
 
   constructor(private readonly o: ServiceOptions) {
@@ -244,6 +246,23 @@ export class EnvService implements EnvServiceApi {
     request: CreateEnvRequest,
     idempotencyKey?: string,
   ): Promise<{ env: Environment; operation: Operation }> {
+    // One at a time per owner (on this instance): two creates counted at once would both fit the quota.
+    const earlier = this.admitting.get(actor.userId) ?? Promise.resolve();
+    const admitted = earlier.then(() => this.admit(actor, request, idempotencyKey));
+    const settled = admitted.catch(() => undefined);
+    this.admitting.set(actor.userId, settled);
+    try {
+      return await admitted;
+    } finally {
+      if (this.admitting.get(actor.userId) === settled) this.admitting.delete(actor.userId);
+    }
+  }
+
+  private async admit(
+    actor: Actor,
+    request: CreateEnvRequest,
+    idempotencyKey?: string,
+  ): Promise<{ env: Environment; operation: Operation }> {
     const requestHash = hashToken(
       JSON.stringify([
         request.shop,
@@ -257,11 +276,7 @@ export class EnvService implements EnvServiceApi {
       if (earlier) return this.replay(earlier, requestHash, idempotencyKey);
     }
     this.assertAccepting();
-    if (!SHOP_PATTERN.test(request.shop))
-      throw new EnvError(
-        "invalid_request",
-        `shop ${JSON.stringify(request.shop)}: expected [a-z0-9-], 2-32 characters, starting with a letter`,
-      );
+    assertValidCreate(request);
     if (actor.role !== "admin" && (await this.o.registry.activeEnvCount(actor.userId)) >= this.o.perUserQuota)
       throw new EnvError(
         "quota_exceeded",
@@ -272,21 +287,28 @@ export class EnvService implements EnvServiceApi {
     const id = newEnvId(request.shop, this.o.random);
     const opId = newOperationId(this.o.random);
     const branch = request.branch ?? null;
-    await this.o.registry.insertEnvWithOperation(
-      {
-        id,
-        shop: request.shop,
-        owner: actor.userId,
-        branch,
-        target: target.name,
-        source: request.source ?? null,
-        createdAt: now,
-        expiresAt: initialExpiry(now, request.ttlHours, this.o.policy),
-        costPerHourUsd: target.costPerHourUsd({ shop: request.shop, branch }),
-      },
-      { id: opId, kind: "create", requestedBy: actor.userId, createdAt: now },
-      idempotencyKey ? { userId: actor.userId, key: idempotencyKey, requestHash } : undefined,
-    );
+    try {
+      await this.o.registry.insertEnvWithOperation(
+        {
+          id,
+          shop: request.shop,
+          owner: actor.userId,
+          branch,
+          target: target.name,
+          source: request.source ?? null,
+          createdAt: now,
+          expiresAt: initialExpiry(now, request.ttlHours, this.o.policy),
+          costPerHourUsd: target.costPerHourUsd({ shop: request.shop, branch }),
+        },
+        { id: opId, kind: "create", requestedBy: actor.userId, createdAt: now },
+        idempotencyKey ? { userId: actor.userId, key: idempotencyKey, requestHash } : undefined,
+      );
+    } catch (err) {
+      // Another instance recorded the same key first: its env is the answer, as for a retry.
+      const first = idempotencyKey && (await this.o.registry.idempotent(actor.userId, idempotencyKey));
+      if (first) return this.replay(first, requestHash, idempotencyKey);
+      throw err;
+    }
     await this.o.registry.audit({
       at: now,
       actor,
@@ -624,6 +646,23 @@ export class EnvService implements EnvServiceApi {
     await this.queue.close();
     await this.settled();
   }
+}
+
+/** The request's own checks, whichever channel it came by (the API's schema says the same). */
+function assertValidCreate(request: CreateEnvRequest): void {
+  const bad = (field: string, value: unknown, expected: string) =>
+    new EnvError("invalid_request", `${field} ${JSON.stringify(value)}: expected ${expected}`);
+  if (!SHOP_PATTERN.test(request.shop))
+    throw new EnvError(
+      "invalid_request",
+      `shop ${JSON.stringify(request.shop)}: expected [a-z0-9-], 2-32 characters, starting with a letter`,
+    );
+  if (request.branch !== undefined && !BRANCH_PATTERN.test(request.branch))
+    throw bad("branch", request.branch, "a git branch name ([A-Za-z0-9._/-], not starting with . / or -)");
+  if (request.source !== undefined && (request.source.length > 1024 || !SOURCE_PATTERN.test(request.source)))
+    throw bad("source", request.source, "an absolute folder path, s3://bucket/prefix or none");
+  if (request.ttlHours !== undefined && !(Number.isFinite(request.ttlHours) && request.ttlHours > 0))
+    throw bad("ttlHours", request.ttlHours, "a positive number of hours");
 }
 
 function publicEnv(r: EnvRecord): Environment {

@@ -2,7 +2,7 @@
 // the one error middleware. Long operations answer 202 with the operation to follow.
 import express, { Router, type Request } from "express";
 import { z } from "zod";
-import { SHOP_PATTERN } from "../core/ids.ts";
+import { BRANCH_PATTERN, SHOP_PATTERN, SOURCE_PATTERN } from "../core/ids.ts";
 import { ENV_ID_PATTERN, EnvError } from "../core/model.ts";
 import type { EnvService } from "../core/service.ts";
 import { actorOf, bearerAuth } from "./auth.ts";
@@ -18,18 +18,12 @@ export const createBody = z.strictObject({
   shop: z
     .string()
     .regex(SHOP_PATTERN, "expected a shop id: a-z, 0-9 and -, 2-32 characters, starting with a letter"),
-  branch: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/, "expected a git branch name")
-    .optional(),
+  branch: z.string().regex(BRANCH_PATTERN, "expected a git branch name").optional(),
   source: z
     .string()
     .max(1024)
     // `none`: an empty database (no import), e.g. to try a schema or to measure the service itself.
-    .regex(
-      /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?|\/\S*|none)$/,
-      "expected an absolute folder path, s3://bucket/prefix or none",
-    )
+    .regex(SOURCE_PATTERN, "expected an absolute folder path, s3://bucket/prefix or none")
     .optional(),
   ttlHours: z
     .number()

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { ENV_ID_PATTERN, EnvError, type EnvServiceApi } from "../core/model.ts";
 import { isReviewKey } from "../core/review-key.ts";
 import type { ReviewData, ReviewReader } from "../ports/review-data.ts";
+import { describeZodError } from "./errors.ts";
 
 const query = z.object({
   key: z.string().max(64).optional(),
@@ -83,7 +84,7 @@ export function reviewRouter(
   r.get("/review/:id", async (req, res) => {
     const id = req.params.id;
     const q = query.safeParse(req.query);
-    if (!q.success) throw new EnvError("invalid_request", q.error.issues.map((i) => i.message).join("; "));
+    if (!q.success) throw new EnvError("invalid_request", describeZodError(q.error, "query"));
     // Same answer for a bad id and a bad key: the page does not confirm which envs exist.
     if (!ENV_ID_PATTERN.test(id) || !isReviewKey(secret, id, q.data.key))
       throw new EnvError("not_found", "no such review page (check the link)");

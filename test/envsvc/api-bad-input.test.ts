@@ -226,6 +226,13 @@ describe("bad input on every route: a clear 4xx, and nothing changes", () => {
     }),
     bad("review: wrong key", `GET /review/${ENV_ID}?key=abc`, 404, /no such review page/),
     bad("review: bad id", "GET /review/..%2Fetc?key=abc", 404, /no such review page/),
+    bad("review: the key twice", `GET /review/${ENV_ID}?key=a&key=b`, 400, /^query\.key: /),
+    bad(
+      "review: search too long",
+      `GET /review/${ENV_ID}?key=a&q=${"x".repeat(101)}`,
+      400,
+      /^query\.q: search: at most 100 characters$/,
+    ),
     bad("unknown route", "GET /api/nothing", 404, /no route GET \/api\/nothing/),
   ];
 

@@ -103,6 +103,50 @@ describe("service rules (real registry, gated stacks)", () => {
     expect((await service.list()).filter((e) => e.owner === "alice")).toHaveLength(2);
   });
 
+  it("holds the per-user quota when one member's creates arrive at once", async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, (_, i) => service.create(alice, { shop: `a${i}` })),
+    );
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(2);
+    for (const r of results.filter((r) => r.status === "rejected"))
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: "quota_exceeded" });
+    expect((await service.list()).filter((e) => e.owner === "alice")).toHaveLength(2);
+  });
+
+  it("answers creates sent at once with one Idempotency-Key with one env, on one instance or two", async () => {
+    // A second instance on the same registry, as behind a load balancer.
+    const other = new EnvService({
+      ...(service as unknown as { o: ConstructorParameters<typeof EnvService>[0] }).o,
+    });
+    const results = await Promise.all(
+      [service, service, other, other].map((s) => s.create(admin, { shop: "sakura" }, "same-key")),
+    );
+    expect(new Set(results.map((r) => r.env.id)).size).toBe(1);
+    expect(new Set(results.map((r) => r.operation.id)).size).toBe(1);
+    expect(await service.list()).toHaveLength(1);
+    await stacks.drainAll(async () => void (await Promise.all([service.settled(), other.settled()])));
+  });
+
+  it("refuses a bad branch, source or ttl from any channel, recording nothing", async () => {
+    const bad = [
+      { shop: "sakura", branch: "a b`c" },
+      { shop: "sakura", branch: "-x" },
+      { shop: "sakura", source: "exports/relative" },
+      { shop: "sakura", source: "s3://" },
+      { shop: "sakura", ttlHours: 0 },
+      { shop: "sakura", ttlHours: Number.NaN },
+    ];
+    for (const request of bad)
+      await expect(service.create(admin, request), JSON.stringify(request)).rejects.toMatchObject({
+        code: "invalid_request",
+        message: expect.stringMatching(/^(branch|source|ttlHours) /),
+      });
+    expect(await service.list()).toEqual([]);
+    await expect(
+      service.create(admin, { shop: "sakura", branch: "feature/x-1.2", source: "none", ttlHours: 2 }),
+    ).resolves.toMatchObject({ env: { branch: "feature/x-1.2" } });
+  });
+
   it("replays a create with the same Idempotency-Key and refuses it for another request", async () => {
     const first = await service.create(alice, { shop: "sakura", ttlHours: 3 }, "key-1");
     const again = await service.create(alice, { shop: "sakura", ttlHours: 3 }, "key-1");
