@@ -55,3 +55,21 @@ export function submitLocalArgs(o: SubmitLocalArgs): string[] {
     o.out,
   ];
 }
+
+export interface SubmitBatchArgs {
+  /** The shop stack's outputs file. */
+  outputs: string;
+  input: string;
+  shards: number;
+}
+
+export function submitBatchArgs(o: SubmitBatchArgs): string[] {
+  return ["submit", "--outputs", o.outputs, "--input", o.input, "--shards", String(o.shards)];
+}
+
+/** The run id `ikou submit` prints (`run r<12 hex>`); throws when there is none. */
+export function submittedRunId(stdout: string): string {
+  const id = /run (r[0-9a-f]{12})/.exec(stdout)?.[1];
+  if (!id) throw new Error(`no run id in the output of ikou submit:\n${stdout}`);
+  return id;
+}

@@ -13,7 +13,7 @@ import { connectMysql } from "../../lib/mysql.ts";
 import type { LocalRunRecord } from "../../submit/local.ts";
 import type { VerifyReport } from "../../submit/verify.ts";
 import { generateEccube4 } from "../generate-eccube4.ts";
-import { importArgs, submitLocalArgs } from "../ikou-args.ts";
+import { importArgs, submitLocalArgs, submittedRunId } from "../ikou-args.ts";
 import { checksumsAt } from "../target-checksums.ts";
 import { benchDatabase, rawOrdersTable } from "./mariadb.ts";
 import { startStandIns } from "../standins.ts";
@@ -57,7 +57,7 @@ async function shardedRun(db: string, input: string, shards: number, split: bool
     [...ikou, ...submitLocalArgs({ input, db, shards, out: runs }), ...(split ? ["--split"] : [])],
     { env: localJobEnv({ LOG_LEVEL: "warn" }), maxBuffer: 1 << 24 },
   );
-  const runId = /run (r[0-9a-f]{12})/.exec(stdout)![1]!;
+  const runId = submittedRunId(stdout);
   const report = JSON.parse(
     await readFile(path.join(runs, runId, "reports", "report.json"), "utf8"),
   ) as VerifyReport;

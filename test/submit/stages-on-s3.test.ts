@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateEccube4 } from "../../scripts/generate-eccube4.ts";
-import { importArgs } from "../../scripts/ikou-args.ts";
+import { importArgs, submitBatchArgs, submittedRunId } from "../../scripts/ikou-args.ts";
 import { checksumsAt as checksums, rowsPerTable } from "../../scripts/target-checksums.ts";
 import { databaseSet } from "../support/db.ts";
 import { runIkou } from "../runner/support/ikou-process.ts";
@@ -42,18 +42,12 @@ describe("a split run's stages with the environment Batch gives them (moto S3, M
     const endpoint = process.env.AWS_ENDPOINT_URL!;
     const stack = await createStack(endpoint, dir, "shop-kaede");
     const sub = await runIkou([
-      "submit",
-      "--outputs",
-      stack.outputsFile,
-      "--input",
-      input,
-      "--shards",
-      "2",
+      ...submitBatchArgs({ outputs: stack.outputsFile, input, shards: 2 }),
       "--split",
       "--detach",
     ]);
     expect(sub.code, sub.stderr).toBe(0);
-    const run = /run (r[0-9a-f]{12})/.exec(sub.stdout)![1]!;
+    const run = submittedRunId(sub.stdout);
     const c = clients(endpoint);
     const record = await readJsonObject<{ jobs: Record<"split" | "import" | "verify", { jobId: string }> }>(
       c.s3,

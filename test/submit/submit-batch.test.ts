@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { submitBatchArgs, submittedRunId } from "../../scripts/ikou-args.ts";
 import { PART_SIZE } from "../../submit/upload.ts";
 import { runIkou } from "../runner/support/ikou-process.ts";
 import { clients, createStack, readJsonObject, simpleBatch, type MotoStack } from "./moto-stack.ts";
@@ -29,8 +30,6 @@ async function exportsDir(dir: string): Promise<string> {
   return input;
 }
 
-const runIdOf = (stdout: string) => /run (r[0-9a-f]{12})/.exec(stdout)?.[1];
-
 describe("ikou submit on AWS Batch (moto)", () => {
   let dir: string;
   let stack: MotoStack;
@@ -46,13 +45,7 @@ describe("ikou submit on AWS Batch (moto)", () => {
 
   it("uploads the exports, submits import (array of 4) → verify with the run's environment, follows to the end, bills it", async () => {
     const res = await runIkou([
-      "submit",
-      "--outputs",
-      stack.outputsFile,
-      "--input",
-      input,
-      "--shards",
-      "4",
+      ...submitBatchArgs({ outputs: stack.outputsFile, input, shards: 4 }),
       "--split",
       "--vcpu",
       "1",
@@ -64,7 +57,7 @@ describe("ikou submit on AWS Batch (moto)", () => {
       "0",
     ]);
     expect(res.code, res.stderr + res.stdout).toBe(0);
-    const runId = runIdOf(res.stdout)!;
+    const runId = submittedRunId(res.stdout);
     expect(res.stdout).toContain("uploaded  order.csv");
     expect(res.stdout).toMatch(
       /split SUCCEEDED \| import SUCCEEDED 0 pending · 0 running · 4 succeeded · 0 failed \| verify SUCCEEDED/,
@@ -140,19 +133,13 @@ describe("ikou submit on AWS Batch (moto)", () => {
 
     // The same exports again: same run, nothing re-sent.
     const again = await runIkou([
-      "submit",
-      "--outputs",
-      stack.outputsFile,
-      "--input",
-      input,
-      "--shards",
-      "4",
+      ...submitBatchArgs({ outputs: stack.outputsFile, input, shards: 4 }),
       "--poll",
       "0",
       "--detach",
     ]);
     expect(again.code, again.stderr).toBe(0);
-    expect(runIdOf(again.stdout)).toBe(runId);
+    expect(submittedRunId(again.stdout)).toBe(runId);
     expect(again.stdout).toContain("unchanged customer.csv");
     expect(again.stdout).toContain("unchanged order.csv");
     expect(again.stdout).not.toContain("uploaded ");
@@ -220,11 +207,11 @@ describe("ikou submit when Batch fails the jobs (moto, MOTO_SIMPLE_BATCH_FAIL_AF
     const input = await exportsDir(dir);
     const env = { AWS_ENDPOINT_URL: endpoint };
     const sub = await runIkou(
-      ["submit", "--outputs", stack.outputsFile, "--input", input, "--shards", "2", "--detach"],
+      [...submitBatchArgs({ outputs: stack.outputsFile, input, shards: 2 }), "--detach"],
       env,
     );
     expect(sub.code, sub.stderr).toBe(0);
-    const runId = runIdOf(sub.stdout)!;
+    const runId = submittedRunId(sub.stdout);
     // What the failing child wrote before it died, where Batch's awslogs driver puts it.
     const c = clients(endpoint);
     const rec = await readJsonObject<{ jobs: { import: { jobId: string } } }>(

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateEccube4 } from "../../scripts/generate-eccube4.ts";
-import { importArgs, submitLocalArgs } from "../../scripts/ikou-args.ts";
+import { importArgs, submitLocalArgs, submittedRunId } from "../../scripts/ikou-args.ts";
 import {
   checksumsAt as checksums,
   rowsPerTable,
@@ -44,7 +44,7 @@ describe("ikou submit --local", () => {
     expect(res.stdout).not.toContain("split done");
     expect(res.stdout).toContain("VERIFIED: eccube4 run over 3 shards");
     expect(await checksums(db.url)).toEqual(unsharded);
-    const run = /run (r[0-9a-f]{12})/.exec(res.stdout)![1]!;
+    const run = submittedRunId(res.stdout);
     const report = JSON.parse(await readFile(path.join(out, run, "reports", "report.json"), "utf8")) as {
       ok: boolean;
       files: { match: boolean }[];
