@@ -8,6 +8,7 @@ import { generateEccube4 } from "../../scripts/generate-eccube4.ts";
 import { importArgs } from "../../scripts/ikou-args.ts";
 import { checksumsAt, type TargetChecksums } from "../../scripts/target-checksums.ts";
 import { databaseSet, type TestDatabase } from "../support/db.ts";
+import { cleanImport } from "./support/clean-import.ts";
 import { reportOf, runIkou, startIkou, waitFor } from "./support/ikou-process.ts";
 
 interface Report {
@@ -44,10 +45,10 @@ describe("resilience of ikou import", () => {
     input = path.join(dir, "input");
     await generateEccube4({ dir: input, orders: 12000, seed: 3, badRows: true });
     clean = await newDb("clean");
-    const run = await runIkou(args(clean.url, "clean"));
-    expect(run.code, run.stderr).toBe(0);
-    cleanReport = reportOf<Report>(run);
-    cleanSums = await sumsOf(clean);
+    ({ report: cleanReport, sums: cleanSums } = await cleanImport<Report>(
+      clean.url,
+      args(clean.url, "clean"),
+    ));
   }, 120_000);
   afterAll(dbs.dropAll);
 

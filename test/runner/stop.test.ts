@@ -11,6 +11,7 @@ import { generateEccube4 } from "../../scripts/generate-eccube4.ts";
 import { importArgs } from "../../scripts/ikou-args.ts";
 import { checksumsAt, type TargetChecksums } from "../../scripts/target-checksums.ts";
 import { databaseSet, type TestDatabase } from "../support/db.ts";
+import { cleanImport } from "./support/clean-import.ts";
 import { reportOf, runIkou, startIkou, waitFor } from "./support/ikou-process.ts";
 
 interface Report {
@@ -41,10 +42,11 @@ describe("a stop that always drains", () => {
     input = path.join(dir, "input");
     await generateEccube4({ dir: input, orders: 8000, seed: 5, badRows: true });
     const clean = await newDb("stop_clean");
-    const run = await runIkou(args(clean.url, "clean"), {}, { compiled: true });
-    expect(run.code, run.stderr).toBe(0);
-    cleanReport = reportOf<Report>(run);
-    cleanSums = await sumsOf(clean);
+    ({ report: cleanReport, sums: cleanSums } = await cleanImport<Report>(
+      clean.url,
+      args(clean.url, "clean"),
+      { compiled: true },
+    ));
   }, 240_000);
   afterAll(dbs.dropAll);
 

@@ -2,24 +2,13 @@ import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { configFromYaml } from "../../lib/stack-file.ts";
-import {
-  type NetworkConfig,
-  parseStackConfig,
-  type StackConfig,
-  StackConfigError,
-} from "../../stacks/config.ts";
+import { type NetworkConfig, parseStackConfig, type StackConfig } from "../../stacks/config.ts";
+import { configProblems } from "./config-problems.ts";
 
 const sakura = configFromYaml(readFileSync("stacks/Pulumi.shop-sakura.yaml", "utf8")).config;
 
-function problems(stack: string, raw: Record<string, string>): string[] {
-  try {
-    parseStackConfig(stack, raw);
-  } catch (err) {
-    if (err instanceof StackConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+const problems = (stack: string, raw: Record<string, string>) =>
+  configProblems(() => parseStackConfig(stack, raw));
 
 function withJson<T>(key: string, edit: (v: T) => void): Record<string, string> {
   const value = JSON.parse(sakura[key]!) as T;

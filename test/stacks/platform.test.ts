@@ -2,10 +2,10 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { configFromYaml } from "../../lib/stack-file.ts";
-import { StackConfigError } from "../../stacks/config.ts";
 import { parsePlatformConfig } from "../../stacks/platform/config.ts";
 import { type PlanResult, planStack } from "../../stacks/plan/run.ts";
 import { json, ofType, one } from "../infra/support.ts";
+import { configProblems } from "./config-problems.ts";
 
 const STACK = "platform-ap-northeast-1";
 const committed = configFromYaml(readFileSync(`stacks/Pulumi.${STACK}.yaml`, "utf8")).config;
@@ -17,15 +17,8 @@ beforeAll(async () => {
   plan = r;
 });
 
-function problems(raw: Record<string, string>, stack = STACK): string[] {
-  try {
-    parsePlatformConfig(stack, raw);
-  } catch (err) {
-    if (err instanceof StackConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+const problems = (raw: Record<string, string>, stack = STACK) =>
+  configProblems(() => parsePlatformConfig(stack, raw));
 
 const withEnvs = (envs: unknown[]) => ({ ...committed, "ikou:standingEnvs": JSON.stringify(envs) });
 type Statement = { Sid: string; Action: string | string[]; Resource: string | string[]; Condition?: unknown };
