@@ -299,6 +299,24 @@ export function issueLines(issues: z.core.$ZodIssue[]): string[] {
   );
 }
 
+/**
+ * A stack's own keys (`ikou:*` and `aws:region`) decoded and checked against its schema: the values,
+ * or one problem line per bad key, a missing one saying "required".
+ */
+export function checkStackKeys<S extends z.ZodType>(
+  schema: S,
+  structuredKeys: ReadonlySet<string>,
+  raw: Record<string, string>,
+): { data: z.output<S> | undefined; problems: string[] } {
+  const values = decodeConfig(raw, structuredKeys, (k) => k.startsWith("ikou:") || k === "aws:region");
+  const result = schema.safeParse(values, {
+    error: (issue) => (issue.input === undefined ? "required" : undefined),
+  });
+  return result.success
+    ? { data: result.data, problems: [] }
+    : { data: undefined, problems: issueLines(result.error.issues) };
+}
+
 function keyPath(path: PropertyKey[]): string {
   const [key, ...rest] = path.map(String);
   return [key, ...rest].filter((p) => p !== undefined).join(".") || "(config)";
@@ -312,13 +330,9 @@ export function parseStackConfig(stack: string, raw: Record<string, string>): St
   const problems: string[] = [];
   if (!/^shop-[a-z0-9-]{1,40}$/.test(stack))
     problems.push(`stack name "${stack}" must be shop-<id> (a-z, 0-9, -)`);
-  const values = decodeConfig(raw, SHOP_STRUCTURED_KEYS, (k) => k.startsWith("ikou:") || k === "aws:region");
-  const result = schema.safeParse(values, {
-    error: (issue) => (issue.input === undefined ? "required" : undefined),
-  });
-  if (!result.success) problems.push(...issueLines(result.error.issues));
-  if (problems.length > 0 || !result.success) throw new StackConfigError(stack, problems);
-  const c = result.data;
+  const { data: c, problems: keyProblems } = checkStackKeys(schema, SHOP_STRUCTURED_KEYS, raw);
+  problems.push(...keyProblems);
+  if (problems.length > 0 || !c) throw new StackConfigError(stack, problems);
   return {
     shop: stack,
     region: c["aws:region"],

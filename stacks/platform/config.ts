@@ -5,7 +5,7 @@ import { z } from "zod";
 import { cidrProblem, parseCidr } from "../../infra/cidr.ts";
 import { fargateSizeProblem } from "../../infra/fargate.ts";
 import { cidrsOverlap } from "../../infra/cidr.ts";
-import { decodeConfig, issueLines, peerSchema, StackConfigError, structuredKeysOf } from "../config.ts";
+import { checkStackKeys, peerSchema, StackConfigError, structuredKeysOf } from "../config.ts";
 import { DYNAMIC_RULE_PRIORITY_MIN, TESTSHOP_ENV_ID } from "../testshop/program.ts";
 
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region like ap-northeast-1");
@@ -134,18 +134,10 @@ export type PlatformConfig = {
 const STRUCTURED = structuredKeysOf(schema.shape);
 
 export function parsePlatformConfig(stack: string, raw: Record<string, string>): PlatformConfig {
-  const problems: string[] = [];
-  const values = decodeConfig(raw, STRUCTURED, (k) => k.startsWith("ikou:") || k === "aws:region");
-  const result = schema.safeParse(values, {
-    error: (issue) => (issue.input === undefined ? "required" : undefined),
-  });
-  if (!result.success) problems.push(...issueLines(result.error.issues));
-  if (result.success && stack !== `platform-${result.data["aws:region"]}`)
-    problems.push(
-      `stack name "${stack}" must be platform-${result.data["aws:region"]} (one platform per region)`,
-    );
-  if (problems.length > 0 || !result.success) throw new StackConfigError(stack, problems);
-  const c = result.data;
+  const { data: c, problems } = checkStackKeys(schema, STRUCTURED, raw);
+  if (c && stack !== `platform-${c["aws:region"]}`)
+    problems.push(`stack name "${stack}" must be platform-${c["aws:region"]} (one platform per region)`);
+  if (problems.length > 0 || !c) throw new StackConfigError(stack, problems);
   return {
     stack,
     region: c["aws:region"],

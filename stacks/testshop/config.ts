@@ -2,7 +2,7 @@
 // env committed as a stack file). envsvc does not use it: it hands testShopProgram its arguments.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { decodeConfig, issueLines, StackConfigError, structuredKeysOf } from "../config.ts";
+import { checkStackKeys, StackConfigError, structuredKeysOf } from "../config.ts";
 import { TESTSHOP_ENV_ID, type TestShopProgramArgs, testShopStackName } from "./program.ts";
 
 const schema = z
@@ -26,19 +26,14 @@ const schema = z
 const STRUCTURED = structuredKeysOf(schema.shape);
 
 export function parseTestShopConfig(stack: string, raw: Record<string, string>): TestShopProgramArgs {
-  const problems: string[] = [];
-  const values = decodeConfig(raw, STRUCTURED, (k) => k.startsWith("ikou:") || k === "aws:region");
-  const result = schema.safeParse(values, {
-    error: (issue) => (issue.input === undefined ? "required" : undefined),
-  });
-  if (!result.success) problems.push(...issueLines(result.error.issues));
-  const ts = result.success ? result.data["ikou:testShop"] : undefined;
+  const { data, problems } = checkStackKeys(schema, STRUCTURED, raw);
+  const ts = data?.["ikou:testShop"];
   if (ts && stack !== testShopStackName(ts.shop, ts.envId))
     problems.push(
       `stack name "${stack}" must be ${testShopStackName(ts.shop, ts.envId)} (testshop-<shop>-<envId>)`,
     );
-  if (problems.length > 0 || !result.success) throw new StackConfigError(stack, problems);
-  return { ...result.data["ikou:testShop"], region: result.data["aws:region"] };
+  if (problems.length > 0 || !data) throw new StackConfigError(stack, problems);
+  return { ...data["ikou:testShop"], region: data["aws:region"] };
 }
 
 export function readTestShopConfig(): TestShopProgramArgs {
