@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { albHost } from "./alb-host.ts";
 import { ECR_LOGIN, ECR_PULL_ACTIONS, logWrite, serviceRole, type Statement } from "./iam.ts";
 import { lifecyclePolicy } from "./registry.ts";
 import { privateBucket } from "./storage.ts";
@@ -167,29 +168,16 @@ export class EnvService extends pulumi.ComponentResource {
       child,
     );
     const host = `${args.host}.${args.domain}`;
-    new aws.lb.ListenerRule(
-      `${name}-host`,
-      {
-        listenerArn: args.platform.httpsListenerArn,
-        priority: args.rulePriority,
-        conditions: [{ hostHeader: { values: [host] } }],
-        actions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
-        tags: this.tags,
-      },
-      child,
-    );
-    new aws.route53.Record(
-      `${name}-host`,
-      {
-        zoneId: args.hostedZoneId,
-        name: host,
-        type: "A",
-        aliases: [
-          { name: args.platform.albDnsName, zoneId: args.platform.albZoneId, evaluateTargetHealth: true },
-        ],
-      },
-      child,
-    );
+    albHost(this, `${name}-host`, {
+      host,
+      listenerArn: args.platform.httpsListenerArn,
+      priority: args.rulePriority,
+      targetGroupArn: targetGroup.arn,
+      zoneId: args.hostedZoneId,
+      alb: { dnsName: args.platform.albDnsName, zoneId: args.platform.albZoneId },
+      evaluateTargetHealth: true,
+      tags: this.tags,
+    });
 
     this.backendUrl = pulumi.interpolate`s3://${bucket.bucket}`;
     this.secretsProvider = pulumi.interpolate`awskms://${alias.name}?region=${args.region}`;

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
+import { albHost } from "./alb-host.ts";
 import {
   ECR_LOGIN,
   ECR_PULL_ACTIONS,
@@ -252,29 +253,16 @@ export class TestShop extends pulumi.ComponentResource {
       },
       child,
     );
-    new aws.lb.ListenerRule(
-      `${name}-${svc}`,
-      {
-        listenerArn: args.platform.httpsListenerArn,
-        priority: pulumi.output(args.rulePriority).apply((p) => p + index),
-        conditions: [{ hostHeader: { values: [host] } }],
-        actions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
-        tags: this.tags,
-      },
-      child,
-    );
-    new aws.route53.Record(
-      `${name}-${svc}`,
-      {
-        zoneId: args.platform.hostedZoneId,
-        name: host,
-        type: "A",
-        aliases: [
-          { name: args.platform.albDnsName, zoneId: args.platform.albZoneId, evaluateTargetHealth: false },
-        ],
-      },
-      child,
-    );
+    albHost(this, `${name}-${svc}`, {
+      host,
+      listenerArn: args.platform.httpsListenerArn,
+      priority: pulumi.output(args.rulePriority).apply((p) => p + index),
+      targetGroupArn: targetGroup.arn,
+      zoneId: args.platform.hostedZoneId,
+      alb: { dnsName: args.platform.albDnsName, zoneId: args.platform.albZoneId },
+      evaluateTargetHealth: false,
+      tags: this.tags,
+    });
     return { host, targetGroup };
   }
 
