@@ -9,6 +9,17 @@ import { runImport } from "../../runner/job/import-job.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { tinyCart } from "./support/tiny-adapter.ts";
 
+type CustomersTransform = NonNullable<SourceAdapter["readers"]["customers"]>["transform"];
+
+/** The tiny cart reading customers only, through a transform that wraps its own: an adapter that misbehaves on purpose. */
+function customersTransformedBy(wrap: (transform: CustomersTransform) => CustomersTransform): SourceAdapter {
+  const customers = tinyCart.readers.customers!;
+  return {
+    ...tinyCart,
+    readers: { customers: { ...customers, transform: wrap(customers.transform.bind(customers)) } },
+  };
+}
+
 describe("rejects instead of silent changes", () => {
   let dir: string;
   const dbs: TestDatabase[] = [];
@@ -77,28 +88,19 @@ describe("rejects instead of silent changes", () => {
   });
 
   it("an adapter that rejects one row of a group and keeps another: the whole group is rejected", async () => {
-    const customers = tinyCart.readers.customers!;
-    const picky: SourceAdapter = {
-      ...tinyCart,
-      readers: {
-        customers: {
-          ...customers,
-          transform: (rows) => {
-            const result = customers.transform(rows.filter((r) => r.fields.name !== "bad"));
-            for (const r of rows.filter((row) => row.fields.name === "bad"))
-              result.rejects.push({
-                file: r.file,
-                line: r.line,
-                offset: r.offset,
-                field: "name",
-                reason: "bad name",
-                raw: r.raw,
-              });
-            return result;
-          },
-        },
-      },
-    };
+    const picky = customersTransformedBy((transform) => (rows) => {
+      const result = transform(rows.filter((r) => r.fields.name !== "bad"));
+      for (const r of rows.filter((row) => row.fields.name === "bad"))
+        result.rejects.push({
+          file: r.file,
+          line: r.line,
+          offset: r.offset,
+          field: "name",
+          reason: "bad name",
+          raw: r.raw,
+        });
+      return result;
+    });
     const { db, report, rejects } = await run("adapter-group", picky, {
       "customers.csv":
         "id,email,name\n1,a@example.jp,Aoki\n2,b@example.jp,Baba\n2,b2@example.jp,bad\n3,c@example.jp,Chiba\n",
@@ -112,20 +114,11 @@ describe("rejects instead of silent changes", () => {
 
   it("a value LOAD DATA would truncate makes its whole group a reject, never a silent change", async () => {
     // An adapter bug (an unvalidated number) stands in for any value MySQL would coerce.
-    const customers = tinyCart.readers.customers!;
-    const sloppy: SourceAdapter = {
-      ...tinyCart,
-      readers: {
-        customers: {
-          ...customers,
-          transform: (rows) => {
-            const result = customers.transform(rows);
-            for (const r of result.records) if (r.sourceId === "2") r.values.points = "7 points";
-            return result;
-          },
-        },
-      },
-    };
+    const sloppy = customersTransformedBy((transform) => (rows) => {
+      const result = transform(rows);
+      for (const r of result.records) if (r.sourceId === "2") r.values.points = "7 points";
+      return result;
+    });
     const { db, report, rejects } = await run("warnings", sloppy, {
       "customers.csv": "id,email,name\n1,a@example.jp,Aoki\n2,b@example.jp,Baba\n3,c@example.jp,Chiba\n",
     });
