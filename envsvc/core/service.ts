@@ -601,7 +601,7 @@ export class EnvService implements EnvServiceApi {
 
   /**
    * The backstop: stacks with no live registry row are destroyed; live rows whose stack is gone
-   * (and that no operation is working on) are marked failed.
+   * (and that no operation is working on) are marked failed. Returns what it did this pass.
    */
   async reconcile(): Promise<{ orphanStacks: string[]; orphanRows: string[] }> {
     const stacks = new Set((await this.o.stacks.list()).filter((s) => s.startsWith("testshop-")));
@@ -615,8 +615,14 @@ export class EnvService implements EnvServiceApi {
       const row = byStack.get(stack);
       if (row && (ACTIVE_STATUSES as readonly string[]).includes(row.status)) continue;
       if (row && (await this.o.registry.activeOperation(row.id))) continue;
+      try {
+        await this.queue.run(() => this.o.stacks.destroy(stack, { event: () => {} }));
+      } catch (err) {
+        // One stack that cannot go (its server unreachable…) must not keep the others: the next pass retries it.
+        this.o.log.warn({ stack, err: publicMessage(err) }, "could not destroy an orphan stack");
+        continue;
+      }
       orphanStacks.push(stack);
-      await this.queue.run(() => this.o.stacks.destroy(stack, { event: () => {} }));
       await this.o.registry.audit({
         at: now,
         actor: sweeper,

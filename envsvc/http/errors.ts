@@ -22,9 +22,11 @@ export function describeZodError(err: ZodError, where: string): string {
     .join("; ");
 }
 
+/** What body-parser and the router put on the errors they raise (http-errors). */
 interface HttpParserError {
   type?: string;
   status?: number;
+  message?: string;
 }
 
 export function errorBody(err: unknown): { status: number; code: ErrorCode; message: string } {
@@ -41,6 +43,13 @@ export function errorBody(err: unknown): { status: number; code: ErrorCode; mess
       status: parser.status,
       code: "invalid_request",
       message: `the request body could not be read (${parser.type})`,
+    };
+  // The router's undecodable path (URIError) and a body that does not inflate carry a 400, no type.
+  if (parser?.status && parser.status >= 400 && parser.status < 500)
+    return {
+      status: parser.status,
+      code: "invalid_request",
+      message: `the request could not be read: ${String(parser.message).split("\n")[0]!.slice(0, 200)}`,
     };
   return { status: 500, code: "internal", message: "internal error; the service log has the details" };
 }

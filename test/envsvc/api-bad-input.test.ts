@@ -233,6 +233,12 @@ describe("bad input on every route: a clear 4xx, and nothing changes", () => {
       400,
       /^query\.q: search: at most 100 characters$/,
     ),
+    bad("get: an id that is not valid percent-encoding", "GET /api/envs/%E0%A4%A", 400, /decode param/),
+    bad("review: an id that is not valid percent-encoding", "GET /review/%E0%A4%A?key=a", 400, /decode/),
+    bad("create: a body that is not the gzip it says it is", "POST /api/envs", 400, /could not be read/, {
+      body: { shop: "sakura" },
+      headers: { ...json, "content-encoding": "gzip" },
+    }),
     bad("unknown route", "GET /api/nothing", 404, /no route GET \/api\/nothing/),
   ];
 

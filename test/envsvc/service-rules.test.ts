@@ -180,6 +180,23 @@ describe("service rules (real registry, gated stacks)", () => {
     expect(await stacks.list()).toHaveLength(0);
   });
 
+  it("reconciles past a stack it cannot destroy: the other orphans and rows are still handled", async () => {
+    stacks.stacks.add("testshop-gone-gone-aaaaaa");
+    stacks.stacks.add("testshop-stray-stray-bbbbbb");
+    const { env } = await service.create(admin, { shop: "ghost" });
+    await stacks.release();
+    await service.settled();
+    stacks.stacks.delete(`testshop-ghost-${env.id}`);
+
+    const pass = service.reconcile();
+    // The first orphan's server is unreachable (say, a throwaway MariaDB that is gone).
+    await stacks.release("testshop-gone-gone-aaaaaa", new Error("connect ECONNREFUSED 127.0.0.1:1"));
+    await stacks.release("testshop-stray-stray-bbbbbb");
+    expect(await pass).toEqual({ orphanStacks: ["testshop-stray-stray-bbbbbb"], orphanRows: [env.id] });
+    expect(await stacks.list()).toEqual(["testshop-gone-gone-aaaaaa"]);
+    expect((await service.get(env.id)).status).toBe("failed");
+  });
+
   it("drains on SIGTERM: running operations finish, queued ones stay recorded and resume on recover", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await service.create(admin, { shop: `shop${i}` })).env.id);
