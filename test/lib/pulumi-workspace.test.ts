@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import os from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { workspaceOptions } from "../../lib/pulumi-workspace.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 
 // A dynamic provider runs out of process through @pulumi/pulumi's pulumi-resource-pulumi-nodejs.
 const greetingProvider: pulumi.dynamic.ResourceProvider = {
@@ -31,12 +31,11 @@ class Greeting extends pulumi.ComponentResource {
 }
 
 describe("Pulumi CLI stand-in via the Automation API", () => {
-  const dirs: string[] = [];
-  afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+  const dirs = tempDirs();
+  afterAll(dirs.removeAll);
 
   it("creates a stack with a component and a dynamic resource, ups, reads outputs, destroys, removes", async () => {
-    const backendDir = await mkdtemp(path.join(os.tmpdir(), "ikou-pulumi-"));
-    dirs.push(backendDir);
+    const backendDir = await dirs.make("ikou-pulumi-");
     const stack = await LocalWorkspace.createStack(
       {
         projectName: "ikou-automation-test",

@@ -1,11 +1,11 @@
 // `ikou plan` as a user runs it, once per committed stack: a separate process each, as the mock
 // runtime allows one program per process.
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { tempDirs } from "../support/temp-dirs.ts";
 
 const run = promisify(execFile);
 const committed = (await readdir("stacks")).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
@@ -25,8 +25,8 @@ async function plan(...args: string[]): Promise<{ code: number; stdout: string; 
 }
 
 describe("ikou plan", () => {
-  const dirs: string[] = [];
-  afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+  const dirs = tempDirs();
+  afterAll(dirs.removeAll);
 
   it("has the two example shops, a platform and a standing test env committed", () => {
     expect(committed).toEqual(
@@ -83,8 +83,7 @@ describe("ikou plan", () => {
   );
 
   it("fails a bad config with exit code 2 and one line per problem naming the key", async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "ikou-plan-"));
-    dirs.push(dir);
+    const dir = await dirs.make("ikou-plan-");
     await writeFile(
       path.join(dir, "Pulumi.shop-bad.yaml"),
       "config:\n  aws:region: ap-northeast-1\n  ikou:env: production\n  ikou:colour: red\n",
@@ -108,8 +107,7 @@ describe("ikou plan", () => {
     ["a /26 VPC", "VPC26", /^ {2}ikou:network\.vpc\.cidr: must be \/16 to \/24/],
     ["a digits-only password it must accept", "DIGITS", undefined],
   ])("%s: exit 2 with one line, never a stack trace", async (_what, text, line) => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "ikou-plan-"));
-    dirs.push(dir);
+    const dir = await dirs.make("ikou-plan-");
     const sakura = await readFile("stacks/Pulumi.shop-sakura.yaml", "utf8");
     const body =
       text === "VPC26"

@@ -1,12 +1,10 @@
 // The stack's outputs through the Automation API from the stack's backend (the real Pulumi CLI,
 // a file backend): a stack with outputs gives them, one never brought up is a clear error.
 import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { PROJECT_NAME, workspaceOptions } from "../../lib/pulumi-workspace.ts";
 import { outputsFromStack } from "../../submit/outputs.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 
 const PASSPHRASE = "test-only-passphrase";
 const ARN = "arn:aws:batch:ap-northeast-1:111122223333";
@@ -23,12 +21,11 @@ const outputs = {
 };
 
 describe("stack outputs from the backend", () => {
-  const dirs: string[] = [];
-  afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+  const dirs = tempDirs();
+  afterAll(dirs.removeAll);
 
   it("reads an upped stack's outputs, and names a stack without outputs", async () => {
-    const backend = await mkdtemp(path.join(os.tmpdir(), "ikou-outputs-"));
-    dirs.push(backend);
+    const backend = await dirs.make("ikou-outputs-");
     const opts = await workspaceOptions({ backend, passphrase: PASSPHRASE, projectName: PROJECT_NAME });
     const up = await LocalWorkspace.createStack(
       { projectName: PROJECT_NAME, stackName: "shop-kaede", program: async () => outputs },
