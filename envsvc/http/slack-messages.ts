@@ -20,7 +20,7 @@ export interface SlackMessage {
 }
 
 export const USAGE = [
-  "`/testshop create <shop> [branch] [ttl]`: a test shop with the shop's data (ttl in hours, e.g. `8` or `8h`)",
+  "`/testshop create <shop> [branch] [ttl]`: a test shop with the shop's data (ttl in hours, e.g. `8h`)",
   "`/testshop list`: the environments, their owners and what they cost so far",
   "`/testshop destroy <id>`: tear one of yours down now",
   "`/testshop extend <id> <hours>`: keep one of yours longer",

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CreateEnvRequest } from "../../envsvc/core/model.ts";
 import { slackRouter, type SlackLog } from "../../envsvc/http/slack.ts";
+import { parseCommand, USAGE } from "../../envsvc/http/slack-messages.ts";
 import { type CaptureServer, startCaptureServer } from "./support/capture-server.ts";
 import { InMemoryEnvServiceDouble } from "./support/in-memory-env-service.ts";
 import { slackHeaders, slashCommandBody } from "./support/slack-request.ts";
@@ -297,5 +298,19 @@ describe("ownership", () => {
     await command("destroy nope-1");
     await responses.waitFor(1);
     expect(posted(0).text).toBe(":mag: no environment nope-1. `/testshop list` shows the environments.");
+  });
+
+  it("reads every ttl the help shows as an example as a ttl, not a branch", () => {
+    const createLine = USAGE.split("\n").find((l) => l.startsWith("`/testshop create"))!;
+    const examples = [...createLine.matchAll(/e\.g\. ([^)]*)\)/g)].flatMap((m) =>
+      [...m[1]!.matchAll(/`([^`]+)`/g)].map((e) => e[1]!),
+    );
+    expect(examples.length).toBeGreaterThan(0);
+    for (const ttl of examples)
+      expect(parseCommand(`create sakura ${ttl}`), ttl).toEqual({
+        kind: "create",
+        shop: "sakura",
+        ttlHours: Number.parseFloat(ttl),
+      });
   });
 });
