@@ -131,18 +131,32 @@ export interface AfterUpContext {
   event(line: string): void;
 }
 
+/** An env as its target sees it: the public view plus the registry facts a program needs. */
+export interface TargetEnv extends Environment {
+  /** Export folder or s3:// prefix given at create (the local target's data). */
+  source: string | null;
+  /** The slot the registry allocated to the env among its target's `slots`; null without. */
+  slot: number | null;
+}
+
 /**
  * Where environments run. The service holds no target-specific branch: each target gives the
  * program of an env's stack, what happens after `up`, how activity is seen, and what it costs.
  */
 export interface EnvTarget {
   readonly name: TargetName;
+  /**
+   * How many envs of this target may exist at once when each needs a number of its own (the aws
+   * target: an ALB listener rule priority); the registry gives each env a free one, kept until it is
+   * destroyed. Absent: no slots.
+   */
+  readonly slots?: number;
   /** Stack config values (secret ones are set as secrets), e.g. passwords generated per env. */
   stackConfig(env: Environment): Promise<Record<string, { value: string; secret?: boolean }>>;
-  program(env: Environment): ProgramRef;
+  program(env: TargetEnv): ProgramRef;
   /** After a successful `up`: load data, start a build… Returns what the env's JSON shows. */
   afterUp(
-    env: Environment,
+    env: TargetEnv,
     outputs: Record<string, unknown>,
     ctx: AfterUpContext,
   ): Promise<{ url: string; database: string | null }>;

@@ -2,13 +2,13 @@
 // stacks are implemented in ports/, so the rules here run (and are tested) without either.
 import type {
   Actor,
-  Environment,
   EnvStatus,
   Operation,
   OperationKind,
   OperationStatus,
   ProgramRef,
   Role,
+  TargetEnv,
   TargetName,
 } from "./model.ts";
 
@@ -35,11 +35,12 @@ export interface NewEnvironment {
   createdAt: Date;
   expiresAt: Date;
   costPerHourUsd: number;
+  /** The target's slot count: the env gets the lowest free slot, or the create is refused. */
+  slots?: number;
 }
 
 /** Registry-only facts about an env that the API does not show. */
-export interface EnvRecord extends Environment {
-  source: string | null;
+export interface EnvRecord extends TargetEnv {
   /** The stack's non-secret outputs, recorded when it became ready. */
   outputs: Record<string, unknown> | null;
   /** When the owner was last warned of an idle teardown; null when not since the last activity. */
@@ -137,6 +138,8 @@ export interface Registry {
     outputs?: Record<string, unknown>,
   ): Promise<void>;
   setExpiry(id: string, expiresAt: Date): Promise<void>;
+  /** Frees the env's slot (a destroyed env's is freed with its status). */
+  releaseSlot(id: string): Promise<void>;
   /** Moves lastActivityAt forward only (never back); a warning older than it no longer counts. */
   recordActivity(id: string, at: Date): Promise<void>;
   setIdleWarned(id: string, at: Date): Promise<void>;

@@ -299,6 +299,7 @@ export class EnvService implements EnvServiceApi {
           createdAt: now,
           expiresAt: initialExpiry(now, request.ttlHours, this.o.policy),
           costPerHourUsd: target.costPerHourUsd({ shop: request.shop, branch }),
+          slots: target.slots,
         },
         { id: opId, kind: "create", requestedBy: actor.userId, createdAt: now },
         idempotencyKey ? { userId: actor.userId, key: idempotencyKey, requestHash } : undefined,
@@ -623,6 +624,7 @@ export class EnvService implements EnvServiceApi {
         continue;
       }
       orphanStacks.push(stack);
+      stacks.delete(stack);
       await this.o.registry.audit({
         at: now,
         actor: sweeper,
@@ -632,6 +634,9 @@ export class EnvService implements EnvServiceApi {
       });
     }
     for (const row of rows) {
+      // A failed env whose stack is gone holds nothing any more: its slot is free again.
+      if (row.status === "failed" && row.slot !== null && !stacks.has(stackNameOf(row)))
+        if (!(await this.o.registry.activeOperation(row.id))) await this.o.registry.releaseSlot(row.id);
       if (row.status !== "ready" || stacks.has(stackNameOf(row))) continue;
       if (await this.o.registry.activeOperation(row.id)) continue;
       orphanRows.push(row.id);

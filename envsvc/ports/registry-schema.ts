@@ -142,6 +142,14 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
       ) ${TABLE}`,
     ],
   },
+  {
+    version: 5,
+    description: "environments: a slot per env of a target that needs one (an ALB rule priority)",
+    statements: [
+      `ALTER TABLE envsvc_environments ADD COLUMN IF NOT EXISTS slot INT NULL,
+        ADD UNIQUE KEY IF NOT EXISTS uq_target_slot (target, slot)`,
+    ],
+  },
 ];
 
 /** `migrations`: all of them, except in a test that builds an older registry to upgrade. */

@@ -1,7 +1,7 @@
 // The registry in MySQL: the one place envsvc talks to its own tables. Times are stored in UTC.
 import type { Pool, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import { mysqlPool } from "../../lib/mysql.ts";
-import type { EnvStatus, Operation, OperationStatus } from "../core/model.ts";
+import { EnvError, type EnvStatus, type Operation, type OperationStatus } from "../core/model.ts";
 import type {
   AuditEntry,
   EnvRecord,
@@ -36,6 +36,13 @@ function tokenOf(r: RowDataPacket): TokenRecord {
   };
 }
 
+/** The lowest number not in `taken` (sorted ascending). */
+function lowestFree(taken: number[]): number {
+  let free = 0;
+  for (const n of taken) if (n === free) free++;
+  return free;
+}
+
 function envOf(r: RowDataPacket): EnvRecord {
   return {
     id: r.id,
@@ -54,6 +61,7 @@ function envOf(r: RowDataPacket): EnvRecord {
     outputs: r.outputs ? (typeof r.outputs === "string" ? JSON.parse(r.outputs) : r.outputs) : null,
     destroyedAt: utcOrNull(r.destroyed_at),
     costPerHourUsd: Number(r.cost_per_hour_usd),
+    slot: r.slot === null || r.slot === undefined ? null : Number(r.slot),
   };
 }
 
@@ -276,12 +284,44 @@ export class MysqlRegistry implements Registry, InstanceBeats {
     op: Pick<Operation, "id" | "kind" | "requestedBy" | "createdAt">,
     idempotency?: { userId: string; key: string; requestHash: string },
   ): Promise<void> {
+    // Two creates may pick the same free slot at once: the unique key refuses one, which tries again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.insertEnvOnce(env, op, idempotency);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        const raced =
+          code === "ER_LOCK_DEADLOCK" ||
+          (code === "ER_DUP_ENTRY" && /uq_target_slot/.test((err as Error).message));
+        if (!raced || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  private async insertEnvOnce(
+    env: NewEnvironment,
+    op: Pick<Operation, "id" | "kind" | "requestedBy" | "createdAt">,
+    idempotency?: { userId: string; key: string; requestHash: string },
+  ): Promise<void> {
     const conn = await this.pool.getConnection();
     try {
       await conn.beginTransaction();
+      let slot: number | null = null;
+      if (env.slots) {
+        const [taken] = await conn.query<RowDataPacket[]>(
+          "SELECT slot FROM envsvc_environments WHERE target = ? AND slot IS NOT NULL ORDER BY slot FOR UPDATE",
+          [env.target],
+        );
+        slot = lowestFree(taken.map((r) => Number(r.slot)));
+        if (slot >= env.slots)
+          throw new EnvError(
+            "unavailable",
+            `all ${env.slots} ${env.target} environment slots are taken; destroy an environment first`,
+          );
+      }
       await conn.query(
         `INSERT INTO envsvc_environments (id, shop, owner, branch, target, source, status, created_at, expires_at,
-          last_activity_at, cost_per_hour_usd) VALUES (?, ?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?)`,
+          last_activity_at, cost_per_hour_usd, slot) VALUES (?, ?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?)`,
         [
           env.id,
           env.shop,
@@ -293,6 +333,7 @@ export class MysqlRegistry implements Registry, InstanceBeats {
           env.expiresAt,
           env.createdAt,
           env.costPerHourUsd,
+          slot,
         ],
       );
       await conn.query(
@@ -347,9 +388,15 @@ export class MysqlRegistry implements Registry, InstanceBeats {
 
   async setEnvStatus(id: string, status: EnvStatus, at: Date): Promise<void> {
     await this.exec(
-      "UPDATE envsvc_environments SET status = ?, destroyed_at = IF(? = 'destroyed', ?, destroyed_at) WHERE id = ?",
-      [status, status, at, id],
+      // A destroyed env's resources are gone: its slot is free for the next create.
+      `UPDATE envsvc_environments SET status = ?, destroyed_at = IF(? = 'destroyed', ?, destroyed_at),
+        slot = IF(? = 'destroyed', NULL, slot) WHERE id = ?`,
+      [status, status, at, status, id],
     );
+  }
+
+  async releaseSlot(id: string): Promise<void> {
+    await this.exec("UPDATE envsvc_environments SET slot = NULL WHERE id = ?", [id]);
   }
 
   async setEnvReady(

@@ -51,7 +51,14 @@ class FileLocks implements LockStore {
       .filter((e) => e.isFile())
       .map((e) => path.join(e.parentPath, e.name))
       .filter((f) => isLockOf(f, project, stack));
-    return Promise.all(files.map(async (f) => parseLock(f, await readFile(f, "utf8").catch(() => ""))));
+    const read = await Promise.all(
+      files.map(async (f) => {
+        const text = await readFile(f, "utf8").catch(() => undefined);
+        return text === undefined ? undefined : parseLock(f, text);
+      }),
+    );
+    // A lock released between the listing and the read is simply not there any more.
+    return read.filter((l) => l !== undefined);
   }
 
   async remove(lock: StackLock): Promise<void> {
@@ -100,12 +107,19 @@ class S3Locks implements LockStore {
       for (const o of page.Contents ?? []) if (o.Key && isLockOf(o.Key, project, stack)) keys.push(o.Key);
       token = page.NextContinuationToken;
     } while (token);
-    return Promise.all(
+    const read = await Promise.all(
       keys.map(async (key) => {
-        const got = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-        return parseLock(key, (await got.Body?.transformToString()) ?? "");
+        try {
+          const got = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+          return parseLock(key, (await got.Body?.transformToString()) ?? "");
+        } catch (err) {
+          // Released between the listing and the read: not there any more.
+          if ((err as { name?: string }).name === "NoSuchKey") return undefined;
+          throw err;
+        }
       }),
     );
+    return read.filter((l) => l !== undefined);
   }
 
   async remove(lock: StackLock): Promise<void> {
@@ -121,7 +135,19 @@ export function lockStoreOf(backend: string): LockStore | undefined {
   return undefined;
 }
 
-function alive(pid: number): boolean {
+/**
+ * Whether the Pulumi CLI that wrote a lock on this host still runs. A killed CLI whose parent died
+ * too stays a zombie until init reaps it (seconds, on some hosts), and a pid may be reused by
+ * another program: neither holds the lock. Without /proc, a signal 0 is all there is to ask.
+ */
+async function cliAlive(pid: number): Promise<boolean> {
+  const [stat, cmdline] = await Promise.all(
+    [`/proc/${pid}/stat`, `/proc/${pid}/cmdline`].map((f) => readFile(f, "utf8").catch(() => undefined)),
+  );
+  if (stat !== undefined && cmdline !== undefined)
+    return (
+      stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z" && cmdline.includes("pulumi")
+    );
   try {
     process.kill(pid, 0);
     return true;
@@ -149,8 +175,10 @@ export const STALE_AFTER_MS = 45_000;
 
 export function lockOwnerBy(beats: InstanceBeats, now: () => number = Date.now): LockOwner {
   return async (lock) => {
+    // A lock that does not say whose it is cannot be judged.
+    if (!lock.pid && !lock.hostname) return "unknown";
     if (!lock.hostname || lock.hostname === os.hostname())
-      return lock.pid && alive(lock.pid) ? "alive" : "gone";
+      return lock.pid && (await cliAlive(lock.pid)) ? "alive" : "gone";
     const beat = await beats.lastHeartbeat(lock.hostname);
     if (!beat) return "unknown";
     return now() - beat.getTime() > STALE_AFTER_MS ? "gone" : "alive";

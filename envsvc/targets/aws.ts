@@ -4,8 +4,8 @@
 import { z } from "zod";
 import { testShopCostPerHourUsd } from "../../stacks/testshop/cost.ts";
 import type * as testShopModule from "../../stacks/testshop/program.ts";
-import type { TestShopProgramArgs } from "../../stacks/testshop/program.ts";
-import type { AfterUpContext, EnvTarget, Environment, ProgramRef } from "../core/model.ts";
+import { DYNAMIC_RULE_SLOTS, type TestShopProgramArgs } from "../../stacks/testshop/program.ts";
+import type { AfterUpContext, EnvTarget, Environment, ProgramRef, TargetEnv } from "../core/model.ts";
 import { AlbRequestMetrics } from "../ports/cloudwatch.ts";
 import { CodeBuildPort } from "../ports/codebuild.ts";
 
@@ -44,6 +44,8 @@ function outputsOf(env: Pick<Environment, "id">, outputs: Record<string, unknown
 
 export class AwsTarget implements EnvTarget {
   readonly name = "aws" as const;
+  /** Each env holds a pair of listener-rule priorities of the shared ALB, one slot of the registry. */
+  readonly slots = DYNAMIC_RULE_SLOTS;
   private readonly codebuild: CodeBuildPort;
   private readonly metrics: AlbRequestMetrics;
   private readonly clock: () => number;
@@ -58,13 +60,15 @@ export class AwsTarget implements EnvTarget {
     return { "aws:region": { value: this.o.region } };
   }
 
-  program(env: Environment): ProgramRef {
+  program(env: TargetEnv): ProgramRef {
     const args: TestShopProgramArgs = {
       shop: env.shop,
       envId: env.id,
       branch: this.branchOf(env),
       owner: env.owner,
       region: this.o.region,
+      // Envs made before slots existed have none: they keep the priority derived from their id.
+      ...(env.slot !== null ? { ruleSlot: env.slot } : {}),
       ...(this.o.shopStack ? { shopStack: this.o.shopStack(env.shop) } : {}),
       ...(this.o.platformStack ? { platformStack: this.o.platformStack } : {}),
     };

@@ -10,7 +10,7 @@ import { mysqlPool } from "../../lib/mysql.ts";
 import { PROJECT_ROOT } from "../../lib/pulumi-workspace.ts";
 import { readStackFile } from "../../lib/stack-file.ts";
 import { sqlNameOf } from "../core/ids.ts";
-import type { AfterUpContext, EnvTarget, Environment, ProgramRef } from "../core/model.ts";
+import type { AfterUpContext, EnvTarget, Environment, ProgramRef, TargetEnv } from "../core/model.ts";
 import type { Clock } from "../core/ports.ts";
 import { reviewKey } from "../core/review-key.ts";
 import { jobEnv, runTsJob, stopLeftoverJob } from "../ports/job-process.ts";
@@ -119,14 +119,13 @@ export class LocalTarget implements EnvTarget {
   }
 
   async afterUp(
-    env: Environment,
+    env: TargetEnv,
     outputs: Record<string, unknown>,
     ctx: AfterUpContext,
   ): Promise<{ url: string; database: string | null }> {
     const db = localOutputs(outputs);
     await this.ensureUserStats();
-    // The service hands targets its registry record, which carries the source given at create.
-    const source = (env as { source?: string | null }).source;
+    const source = env.source;
     if (source === NO_DATA) {
       ctx.event("no data to load (source none)");
       return { url: this.reviewUrl(env.id), database: db.database };

@@ -25,13 +25,24 @@ export interface TestShopProgramArgs {
   platformStack?: string;
   /** Default: `aws:region` of this stack, else AWS_REGION, else ap-northeast-1. */
   region?: string;
+  /**
+   * The listener-rule slot envsvc's registry gave this env (0 ≤ slot < DYNAMIC_RULE_SLOTS), held by
+   * no other live env: its priorities are slotRulePriority(slot) and the next. Without one they are
+   * derived from shop and env, which two envs can share.
+   */
+  ruleSlot?: number;
 }
 
 export const TESTSHOP_ENV_ID = /^[a-z][a-z0-9-]{0,18}[a-z0-9]$/;
 const SHOP_ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
 /** On-demand envs take priorities from here up; standing envs and envsvc's own rule sit below. */
 export const DYNAMIC_RULE_PRIORITY_MIN = 1000;
-const DYNAMIC_RULE_SLOTS = 24_000;
+export const DYNAMIC_RULE_SLOTS = 24_000;
+
+/** The even priority of a rule slot (nginx takes it, metabase the next one). */
+export function slotRulePriority(slot: number): number {
+  return DYNAMIC_RULE_PRIORITY_MIN + 2 * slot;
+}
 
 export function shopIdOf(shop: string): string {
   return shop.replace(/^shop-/, "");
@@ -51,7 +62,7 @@ export function dynamicRulePriority(shop: string, envId: string): number {
     .update(`${shopIdOf(shop)}/${envId}`)
     .digest()
     .readUInt32BE(0);
-  return DYNAMIC_RULE_PRIORITY_MIN + 2 * (n % DYNAMIC_RULE_SLOTS);
+  return slotRulePriority(n % DYNAMIC_RULE_SLOTS);
 }
 
 export class TestShopArgsError extends Error {
@@ -72,6 +83,9 @@ function checkArgs(args: TestShopProgramArgs): void {
     );
   if (!args.branch) throw new TestShopArgsError("branch must not be empty");
   if (!args.owner) throw new TestShopArgsError("owner must not be empty");
+  const slot = args.ruleSlot;
+  if (slot !== undefined && !(Number.isInteger(slot) && slot >= 0 && slot < DYNAMIC_RULE_SLOTS))
+    throw new TestShopArgsError(`ruleSlot ${slot} must be an integer from 0 to ${DYNAMIC_RULE_SLOTS - 1}`);
 }
 
 export function testShopRegion(args: Pick<TestShopProgramArgs, "region">): string {
@@ -152,7 +166,9 @@ export function testShopProgram(args: TestShopProgramArgs): () => Promise<Record
     const rulePriority = platform.standingEnvs.apply(
       (envs) =>
         envs.find((e) => e.shop === shopId && e.id === args.envId)?.rulePriority ??
-        dynamicRulePriority(shopId, args.envId),
+        (args.ruleSlot !== undefined
+          ? slotRulePriority(args.ruleSlot)
+          : dynamicRulePriority(shopId, args.envId)),
     );
     const identity: ShopIdentity = { shop: `shop-${shopId}`, env: "test", owner: args.owner };
     const source = shop.testShopSource;

@@ -4,7 +4,7 @@
 import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { CodeBuildClient, CreateProjectCommand } from "@aws-sdk/client-codebuild";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Environment } from "../../envsvc/core/model.ts";
+import type { TargetEnv } from "../../envsvc/core/model.ts";
 import { AlbRequestMetrics } from "../../envsvc/ports/cloudwatch.ts";
 import { CodeBuildPort } from "../../envsvc/ports/codebuild.ts";
 import { loadProgram } from "../../envsvc/ports/pulumi-stacks.ts";
@@ -12,10 +12,11 @@ import { AwsTarget } from "../../envsvc/targets/aws.ts";
 import { type PlannedResource, runUnderMocks } from "../../stacks/plan/mocks.ts";
 import { referencedPlatformOutputs, referencedStackOutputs } from "../../stacks/plan/referenced.ts";
 import { testShopCostPerHourUsd } from "../../stacks/testshop/cost.ts";
+import { DYNAMIC_RULE_SLOTS, slotRulePriority } from "../../stacks/testshop/program.ts";
 
 const REGION = "ap-northeast-1";
 const NOW = Math.floor(Date.now() / 60_000) * 60_000;
-const env: Environment = {
+const env: TargetEnv = {
   id: "pr-42",
   shop: "sakura",
   owner: "slack-u0alice",
@@ -29,6 +30,9 @@ const env: Environment = {
   lastActivityAt: new Date(NOW - 2 * 3_600_000),
   destroyedAt: null,
   costPerHourUsd: 0,
+  source: null,
+  // The registry's slot for this env: its listener-rule priorities follow from it alone.
+  slot: 7,
 };
 
 const target = new AwsTarget({
@@ -68,6 +72,18 @@ describe("program", () => {
     expect(project.inputs["sourceVersion"]).toBe("feature/cart");
     const tags = resources.find((r) => r.type === "aws:lb/targetGroup:TargetGroup")!.inputs["tags"];
     expect(tags).toMatchObject({ "ikou:owner": "slack-u0alice" });
+  });
+
+  it("takes its listener-rule priorities from the env's registry slot, one pair per slot", () => {
+    expect(target.slots).toBe(DYNAMIC_RULE_SLOTS);
+    const priorities = resources
+      .filter((r) => r.type === "aws:lb/listenerRule:ListenerRule")
+      .map((r) => r.inputs["priority"])
+      .sort();
+    expect(priorities).toEqual([slotRulePriority(7), slotRulePriority(7) + 1]);
+    expect(slotRulePriority(7)).toBe(1014);
+    // An env from before slots keeps the priority derived from its id.
+    expect(target.program({ ...env, slot: null }).args).not.toHaveProperty("ruleSlot");
   });
 
   it("costs what the stack program's cost function says, and more than nothing", () => {

@@ -110,7 +110,9 @@ describe("restart safety: SIGKILL mid-operation, restart, recovery", () => {
   const killWhen = async (r: Running, opId: string, event: RegExp) => {
     await until(`event ${event}`, async () =>
       (await operation(r.url, opId)).events.some((e) => event.test(e)) ? true : undefined,
-    );
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}; events so far: ${(await operation(r.url, opId)).events.join(" | ")}`);
+    });
     await kill9(r);
     // The CLI and its provider plugins go with the service: none is left holding the stack.
     await until(

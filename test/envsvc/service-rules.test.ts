@@ -220,4 +220,56 @@ describe("service rules (real registry, gated stacks)", () => {
     await next.settled();
     expect((await next.get(ids[2]!)).status).toBe("ready");
   });
+
+  it("gives each env of a slotted target a slot no live env holds, frees it on destroy, refuses when all are taken", async () => {
+    const slotsSeen: (number | null)[] = [];
+    const slotted = new EnvService({
+      ...(service as unknown as { o: ConstructorParameters<typeof EnvService>[0] }).o,
+      targets: {
+        local: {
+          ...passiveTarget,
+          slots: 3,
+          program: (env) => {
+            slotsSeen.push(env.slot);
+            return passiveTarget.program(env);
+          },
+        },
+      },
+    });
+    // Three creates at once: the registry serializes them onto distinct slots.
+    const made = await Promise.all([0, 1, 2].map((i) => slotted.create(admin, { shop: `slot${i}` })));
+    const slotOf = async (id: string) => (await registry.env(id))!.slot;
+    expect((await Promise.all(made.map((m) => slotOf(m.env.id)))).sort()).toEqual([0, 1, 2]);
+    await expect(slotted.create(admin, { shop: "slot3" })).rejects.toMatchObject({
+      code: "unavailable",
+      message: "all 3 local environment slots are taken; destroy an environment first",
+    });
+    for (let i = 0; i < 3; i++) await stacks.release();
+    await slotted.settled();
+    expect(slotsSeen.sort()).toEqual([0, 1, 2]);
+
+    const slots = await Promise.all(made.map((m) => slotOf(m.env.id)));
+    const middle = made[slots.indexOf(1)]!;
+    await slotted.destroy(admin, middle.env.id);
+    await stacks.release();
+    await slotted.settled();
+    expect((await registry.env(middle.env.id))!.slot).toBeNull();
+    const next = await slotted.create(admin, { shop: "slot4" });
+    expect(await slotOf(next.env.id)).toBe(1);
+    await stacks.release();
+    await slotted.settled();
+
+    // A failed create keeps its slot until the backstop sweep sees its stack gone.
+    await slotted.destroy(admin, next.env.id);
+    await stacks.release();
+    await slotted.settled();
+    const failing = await slotted.create(admin, { shop: "slot5" });
+    await stacks.release(undefined, new Error("boom"));
+    await stacks.release(); // its rollback's destroy
+    await slotted.settled();
+    expect((await registry.env(failing.env.id))!.status).toBe("failed");
+    expect(await slotOf(failing.env.id)).toBe(1);
+    await slotted.reconcile();
+    expect(await slotOf(failing.env.id)).toBeNull();
+  });
 });

@@ -2,7 +2,9 @@
 // the lock, dies, and recovery removes it; a lock of another host is removed only once that host's
 // envsvc has stopped beating in the registry, and never when no envsvc ever ran there.
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import os from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ProgramRef } from "../../envsvc/core/model.ts";
 import { MysqlRegistry } from "../../envsvc/ports/registry.ts";
@@ -81,6 +83,16 @@ describe("stale stack locks on an s3:// backend", () => {
     expect(events).toContain(`stack ${STACK} refreshed`);
     expect(await store.locksOf("ikou", STACK)).toEqual([]);
   }, 120_000);
+
+  it("does not take a reused pid of this host for the lock's owner", async () => {
+    const other = spawn("sleep", ["30"]);
+    try {
+      const lock: StackLock = { key: "k", pid: other.pid!, hostname: os.hostname() };
+      expect(await lockOwnerBy(NO_INSTANCES)(lock)).toBe("gone");
+    } finally {
+      other.kill();
+    }
+  });
 
   it("judges another host's lock by that host's envsvc heartbeat", async () => {
     const host = `ip-10-0-9-${randomBytes(1)[0]}.ec2.internal`;

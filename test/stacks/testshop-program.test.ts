@@ -87,6 +87,13 @@ describe("testShopProgram", () => {
     expect(p % 2).toBe(0);
   });
 
+  it("refuses a rule slot outside the on-demand range", async () => {
+    for (const ruleSlot of [-1, 24_000, 1.5])
+      await expect(
+        testShopProgram({ shop: "sakura", envId: "pr-9", branch: "b", owner: "aki", ruleSlot })(),
+      ).rejects.toThrow(`ruleSlot ${ruleSlot} must be an integer from 0 to 23999`);
+  });
+
   it("runs in the platform's VPC, behind the platform's listener, with the platform's task security group", () => {
     for (const tg of ofType(resources, "aws:lb/targetGroup:TargetGroup"))
       expect(tg.inputs["vpcId"]).toBe(platform.vpcId);
