@@ -240,6 +240,7 @@ export async function startEnvsvc(config: EnvsvcConfig, opts: StartOptions = {})
       clearInterval(heartbeat);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await service.drain();
+      stacks.close();
       server.closeAllConnections();
       await closed;
       await Promise.all([registry.close(), review.close(), local.close()]);

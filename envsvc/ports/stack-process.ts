@@ -48,6 +48,7 @@ export class StackProcesses implements StackDriver {
    * keeps the service alive; it ends itself when the service does.
    */
   private spare: ChildProcess | undefined;
+  private closed = false;
 
   /** `lockOwner`: who judges a lock left by a dead run (see stack-locks.ts). */
   constructor(
@@ -96,8 +97,16 @@ export class StackProcesses implements StackDriver {
     const child = ready ?? this.startChild();
     child.ref();
     child.channel?.ref();
-    this.prepareSpare();
+    this.spare = undefined;
+    if (!this.closed) this.prepareSpare();
     return child;
+  }
+
+  /** No child is started ahead any more; one an operation has taken finishes its work. */
+  close(): void {
+    this.closed = true;
+    this.spare?.kill();
+    this.spare = undefined;
   }
 
   private prepareSpare(): void {

@@ -1,7 +1,7 @@
 // The service's Pulumi driver: each operation in a child process, on the real engine and a file://
 // backend, with the child's events, outputs and errors arriving in the service as they would in-process.
 import type { RowDataPacket } from "mysql2/promise";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,6 +21,27 @@ async function userExists(name: string): Promise<boolean> {
   }
 }
 
+/** This process's children that run the stack-process child entry. */
+async function childrenRunningStackProcess(): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of (await readdir("/proc")).filter((p) => /^\d+$/.test(p))) {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    if (ppid !== process.pid) continue;
+    if ((await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).includes("stack-process-child"))
+      found.push(pid);
+  }
+  return found;
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not reached in time");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe("StackProcesses", () => {
   let dir: string;
   let stacks: StackProcesses;
@@ -29,6 +50,14 @@ describe("StackProcesses", () => {
     stacks = new StackProcesses({ backend: dir, passphrase: "stack-process-test" });
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it("starts a child ahead and stops it on close", async () => {
+    const before = await childrenRunningStackProcess();
+    const own = new StackProcesses({ backend: dir, passphrase: "stack-process-test" });
+    await until(async () => (await childrenRunningStackProcess()).length === before.length + 1);
+    own.close();
+    await until(async () => (await childrenRunningStackProcess()).length === before.length);
+  });
 
   it("runs up and destroy in a child: events, outputs with secrets named, the resources real", async () => {
     const name = `sp_${process.pid}`;
