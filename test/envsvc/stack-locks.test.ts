@@ -63,10 +63,16 @@ describe("stale stack locks on an s3:// backend", () => {
     // that program's calls to the dead engine rejecting in the test's own process (ECONNRESET).
     const stacks = new StackProcesses({ backend, passphrase: "locks-test", lockWaitMs: 5_000 });
     const store = lockStoreOf(backend)!;
-    const up = stacks.up(STACK, HANGING, {}, { event: () => {} }).catch((err: Error) => err);
+    const upEvents: string[] = [];
+    const up = stacks.up(STACK, HANGING, {}, { event: (l) => upEvents.push(l) }).catch((err: Error) => err);
+    // The lock of the update itself: the CLI commands before it (creating, selecting the stack) take
+    // short-lived ones, and killing one of those leaves no stack to recover.
+    await until(
+      "the update",
+      async () => upEvents.some((l) => l.startsWith("create pulumi:pulumi:Stack")) || undefined,
+    );
     const [lock] = await until("the CLI's lock", async () => {
-      // A lock listed a moment ago may be gone when read (a CLI command's short-lived lock): look again.
-      const locks = await store.locksOf("ikou", STACK).catch(() => []);
+      const locks = await store.locksOf("ikou", STACK);
       return locks.length ? locks : undefined;
     });
     expect(lock!.key).toMatch(new RegExp(`^pulumi/\\.pulumi/locks/.+/ikou/${STACK}/.+\\.json$`));
