@@ -18,6 +18,8 @@ COPY runner ./runner
 COPY submit ./submit
 COPY infra ./infra
 COPY stacks ./stacks
+COPY envsvc ./envsvc
+COPY scripts/generate-eccube4.ts ./scripts/generate-eccube4.ts
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 

@@ -4,9 +4,9 @@
 import { PulumiCommand } from "@pulumi/pulumi/automation/index.js";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { PROJECT_ROOT } from "./project.ts";
 
-export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
+export { PROJECT_ROOT };
 export const PROJECT_NAME = "ikou";
 
 /** Path of the CLI binary: IKOU_PULUMI_BIN, else the cached build (built on first use: minutes). */

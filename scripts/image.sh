@@ -7,9 +7,21 @@
 #   scripts/image.sh run [ikou args] -> the entrypoint (tini -- node /app/dist/bin/ikou.js) as PID 1 of
 #                                      a new PID namespace, chrooted into the read-only root as uid 10001,
 #                                      with /proc and a tmpfs /tmp; the host's network (local MariaDB)
+# IKOU_IMAGE=envsvc: envsvc's image instead, in out/image-envsvc: the same root plus the Pulumi CLI
+# and the shop stack files, its entrypoint node /app/dist/envsvc/main.js.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-out="$IKOU_ROOT/out/image"
+image="${IKOU_IMAGE:-runner}"
+case "$image" in
+  runner) out="$IKOU_ROOT/out/image" entry=/app/dist/bin/ikou.js ;;
+  envsvc) out="$IKOU_ROOT/out/image-envsvc" entry=/app/dist/envsvc/main.js ;;
+  *) echo "IKOU_IMAGE=$image: expected runner or envsvc" >&2; exit 2 ;;
+esac
+# The image's ENV (the Dockerfile's, and envsvc's: its writable state on the /tmp volume, the CLI
+# home there too, since uid 10001's home does not exist); a value the caller sets wins, as with -e.
+image_env=(NODE_ENV=production TMPDIR=/tmp)
+[ "$image" = envsvc ] && image_env+=(PULUMI_HOME=/tmp/.pulumi IKOU_PULUMI_BIN=/usr/local/bin/pulumi
+  IKOU_DATA_DIR=/tmp/envsvc/data IKOU_BACKEND_DIR=/tmp/envsvc/state)
 rootfs="$out/rootfs"
 base="$IKOU_CACHE/image/debian-trixie-node-tini.tar"
 UID_JOB=10001
@@ -39,14 +51,19 @@ build_app() { # compiled JS + production dependencies, as the Dockerfile's build
 }
 
 build() {
+  # Both images share the base: two builds at once (the tests run in parallel) take turns on it.
+  mkdir -p "$(dirname "$base")"
+  exec 9>"$(dirname "$base")/.lock"
+  flock 9
   build_base
-  build_app
   # The base is unpacked once; each root is a hard-linked copy (seconds, not minutes). Nothing
   # writes into it in place: the job sees it read-only, and the two files changed here are replaced.
   local unpacked="${base%.tar}.root"
   if [ ! -x "$unpacked/usr/bin/tini" ]; then
     rm -rf "$unpacked" && mkdir -p "$unpacked" && tar -xf "$base" -C "$unpacked"
   fi
+  flock -u 9
+  build_app
   rm -rf "$rootfs" && cp -al "$unpacked" "$rootfs"
   mv "$out/app" "$rootfs/app"
   local f
@@ -55,13 +72,22 @@ build() {
   done
   echo "ikou:x:$UID_JOB:$UID_JOB::/nonexistent:/usr/sbin/nologin" >>"$rootfs/etc/passwd"
   echo "ikou:x:$UID_JOB:" >>"$rootfs/etc/group"
+  if [ "$image" = envsvc ]; then
+    # envsvc drives the Pulumi CLI and reads each shop's cart from its stack file.
+    local cli
+    cli="$(bash "$IKOU_ROOT/scripts/pulumi-cli.sh")"
+    mkdir -p "$rootfs/usr/local/bin" "$rootfs/app/stacks"
+    cp -l "$cli" "$rootfs/usr/local/bin/pulumi" 2>/dev/null || cp "$cli" "$rootfs/usr/local/bin/pulumi"
+    cp "$IKOU_ROOT"/stacks/Pulumi*.yaml "$rootfs/app/stacks/"
+  fi
   if [ "${1:-}" != --root-only ] && command -v buildah >/dev/null 2>&1; then
     local ctr
     ctr=$(buildah from scratch 2>/dev/null) && {
       buildah copy "$ctr" "$rootfs" / >/dev/null
       buildah config --user "$UID_JOB:$UID_JOB" --workingdir /app --env NODE_ENV=production \
-        --entrypoint '["/usr/bin/tini","--","node","/app/dist/bin/ikou.js"]' --cmd import "$ctr"
-      buildah commit --quiet "$ctr" ikou-runner:local >/dev/null && echo "image ikou-runner:local" >&2
+        --entrypoint "[\"/usr/bin/tini\",\"--\",\"node\",\"$entry\"]" "$ctr"
+      [ "$image" = runner ] && buildah config --cmd import "$ctr"
+      buildah commit --quiet "$ctr" "ikou-$image:local" >/dev/null && echo "image ikou-$image:local" >&2
       buildah rm "$ctr" >/dev/null
     } || echo "buildah could not make the image; the root at $rootfs is the image's filesystem" >&2
   fi
@@ -71,14 +97,19 @@ build() {
 
 run() {
   [ -x "$rootfs/usr/bin/tini" ] || { echo "no image root at $rootfs: run scripts/image.sh build" >&2; exit 1; }
+  local kv
+  for kv in "${image_env[@]}"; do
+    local name="${kv%%=*}"
+    [ -n "${!name:-}" ] || export "$kv"
+  done
   exec unshare --pid --fork --mount --propagation private /bin/sh -c '
-    root="$1"; uid="$2"; shift 2
+    root="$1"; uid="$2"; entry="$3"; shift 3
     mount --bind "$root" "$root" && mount -o remount,bind,ro "$root"
     mount -t proc proc "$root/proc"
     mount -t tmpfs -o size=256m,mode=1777 tmpfs "$root/tmp"
     cd "$root"
-    exec chroot --userspec="$uid:$uid" "$root" /usr/bin/tini -- node /app/dist/bin/ikou.js "$@"
-  ' sh "$rootfs" "$UID_JOB" "$@"
+    exec chroot --userspec="$uid:$uid" "$root" /usr/bin/tini -- node "$entry" "$@"
+  ' sh "$rootfs" "$UID_JOB" "$entry" "$@"
 }
 
 case "${1:-}" in

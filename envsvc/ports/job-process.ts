@@ -6,7 +6,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { localJobEnv } from "../../lib/job-contract.ts";
-import { PROJECT_ROOT } from "../../lib/pulumi-workspace.ts";
+import { nodeEntryArgs, PROJECT_ROOT } from "../../lib/project.ts";
 
 /**
  * A command line run at niceness 10, as the service runs its jobs and Pulumi operations: on a busy
@@ -49,14 +49,11 @@ export async function runTsJob(opts: {
   pidFile?: string;
   signal?: AbortSignal;
 }): Promise<JobResult> {
-  const child = spawn(
-    ...inBackground(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, opts.entry), ...opts.args]),
-    {
-      cwd: PROJECT_ROOT,
-      env: opts.env,
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child = spawn(...inBackground(process.execPath, [...nodeEntryArgs(opts.entry), ...opts.args]), {
+    cwd: PROJECT_ROOT,
+    env: opts.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   if (opts.pidFile && child.pid) {
     await mkdir(path.dirname(opts.pidFile), { recursive: true });
     await writeFile(opts.pidFile, String(child.pid));
@@ -87,7 +84,8 @@ export async function stopLeftoverJob(pidFile: string, entry: string, graceMs = 
   const pid = Number(await readFile(pidFile, "utf8").catch(() => ""));
   if (!Number.isInteger(pid) || pid <= 0) return false;
   const isOurs = async () =>
-    (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).includes(path.basename(entry));
+    // `bin/ikou` matches the entry run as TypeScript (bin/ikou.ts) and compiled (dist/bin/ikou.js).
+    (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).includes(entry.replace(/\.ts$/, "."));
   if (!(await isOurs())) {
     await rm(pidFile, { force: true });
     return false;

@@ -9,8 +9,8 @@
 // plugins) when the service goes, even by SIGKILL: the stack's lock is then one whose owner is gone,
 // which the restarted service's recovery removes.
 import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { PROJECT_NAME, PROJECT_ROOT } from "../../lib/pulumi-workspace.ts";
+import { nodeEntryArgs, PROJECT_ROOT } from "../../lib/project.ts";
+import { PROJECT_NAME } from "../../lib/pulumi-workspace.ts";
 import type { ProgramRef } from "../core/model.ts";
 import type { StackDriver, StackEvents, StackOutputs } from "../core/ports.ts";
 import { inBackground, withoutServiceSecrets } from "./job-process.ts";
@@ -37,9 +37,7 @@ export type StackReply =
   | { kind: "done"; result: unknown }
   | { kind: "failed"; name: string; message: string };
 
-// The child is this module's sibling: TypeScript run by tsx here, JavaScript in a compiled build.
-const COMPILED = import.meta.url.endsWith(".js");
-const CHILD = fileURLToPath(new URL(`./stack-process-child.${COMPILED ? "js" : "ts"}`, import.meta.url));
+const CHILD = "envsvc/ports/stack-process-child.ts";
 
 export class StackProcesses implements StackDriver {
   /**
@@ -117,7 +115,7 @@ export class StackProcesses implements StackDriver {
 
   private startChild(): ChildProcess {
     // spawn with an IPC channel rather than fork: fork cannot put `nice` in front.
-    return spawn(...inBackground(process.execPath, [...(COMPILED ? [] : ["--import", "tsx"]), CHILD]), {
+    return spawn(...inBackground(process.execPath, nodeEntryArgs(CHILD)), {
       cwd: PROJECT_ROOT,
       // The passphrase reaches the child in the request, never through its environment or argv.
       env: withoutServiceSecrets(process.env),

@@ -2,6 +2,7 @@
 // the shared ALB, from stacks/testshop/program.ts), then a CodeBuild build of its branch rolls the
 // services onto it. Activity is the target group's ALB RequestCount; cost is the stack's own rate.
 import { z } from "zod";
+import { moduleUrl } from "../../lib/project.ts";
 import { testShopCostPerHourUsd } from "../../stacks/testshop/cost.ts";
 import type * as testShopModule from "../../stacks/testshop/program.ts";
 import { DYNAMIC_RULE_SLOTS, type TestShopProgramArgs } from "../../stacks/testshop/program.ts";
@@ -9,7 +10,7 @@ import type { AfterUpContext, EnvTarget, Environment, ProgramRef, TargetEnv } fr
 import { AlbRequestMetrics } from "../ports/cloudwatch.ts";
 import { CodeBuildPort } from "../ports/codebuild.ts";
 
-const TESTSHOP_PROGRAM_MODULE = new URL("../../stacks/testshop/program.ts", import.meta.url).href;
+const TESTSHOP_PROGRAM_MODULE = moduleUrl("../../stacks/testshop/program.ts", import.meta.url);
 
 export interface AwsTargetOptions {
   /** Region of the test envs (their platform stack is `platform-<region>`). */

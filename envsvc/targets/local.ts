@@ -7,7 +7,7 @@ import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseSourceName } from "../../lib/job-contract.ts";
 import { mysqlPool } from "../../lib/mysql.ts";
-import { PROJECT_ROOT } from "../../lib/pulumi-workspace.ts";
+import { moduleUrl, PROJECT_ROOT } from "../../lib/project.ts";
 import { readStackFile } from "../../lib/stack-file.ts";
 import { sqlNameOf } from "../core/ids.ts";
 import type { AfterUpContext, EnvTarget, Environment, ProgramRef, TargetEnv } from "../core/model.ts";
@@ -16,7 +16,7 @@ import { reviewKey } from "../core/review-key.ts";
 import { jobEnv, runTsJob, stopLeftoverJob } from "../ports/job-process.ts";
 import type * as mysqlDatabaseModule from "../ports/mysql-database.ts";
 
-const MYSQL_DATABASE_MODULE = new URL("../ports/mysql-database.ts", import.meta.url).href;
+const MYSQL_DATABASE_MODULE = moduleUrl("../ports/mysql-database.ts", import.meta.url);
 
 export const IMPORT_ENTRY = "bin/ikou.ts";
 /** The source that loads nothing: the env is an empty database. */

@@ -31,6 +31,20 @@ describe("the runner image's build files", () => {
     expect(dockerfile).not.toMatch(/\btsx\b.*ENTRYPOINT|ENTRYPOINT.*tsx/);
   });
 
+  it("copies every source folder `npm run build` compiles, so the build stage compiles what the repo does", () => {
+    const include = (
+      JSON.parse(readFileSync("tsconfig.build.json", "utf8").replace(/^\s*\/\/.*$/gm, "")) as {
+        include: string[];
+      }
+    ).include;
+    const copied = instructions
+      .filter((i) => i.op === "COPY" && !i.args[0]!.startsWith("--from"))
+      .flatMap((i) => i.args.slice(0, -1));
+    expect(include.filter((src) => !copied.includes(src))).toEqual([]);
+    const ignore = readFileSync(".dockerignore", "utf8");
+    for (const src of include) expect(ignore, src).toMatch(new RegExp(`^!${src}/?$`, "m"));
+  });
+
   it(".dockerignore lets in what the Dockerfile copies and keeps stack files out", () => {
     const ignore = readFileSync(".dockerignore", "utf8");
     for (const src of ["package.json", "bin/", "runner/", "submit/", "lib/"])
