@@ -2,13 +2,13 @@
 // and the HTTP app, wired once. main.ts runs it; tests and the benchmark start it in-process.
 import express, { type Express, type Router } from "express";
 import { createHmac, randomBytes } from "node:crypto";
-import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { pino, type Logger } from "pino";
 import type { EnvsvcConfig } from "./config.ts";
-import { EnvError, type IdleNotifier } from "./core/model.ts";
+import type { IdleNotifier } from "./core/model.ts";
 import { systemClock, type Clock } from "./core/ports.ts";
 import { EnvService } from "./core/service.ts";
 import { apiRouter } from "./http/api.ts";
@@ -79,13 +79,6 @@ async function passphraseOf(config: EnvsvcConfig): Promise<string> {
   return made;
 }
 
-async function checkSource(source: string): Promise<void> {
-  if (source.startsWith("s3://")) return;
-  const info = await stat(source).catch(() => undefined);
-  if (!info?.isDirectory())
-    throw new EnvError("invalid_request", `source ${source}: no such folder on the service's host`);
-}
-
 /** Slack at /slack when its signing secret is set, and the dashboard at / (last: it owns `/`). */
 function edgeRouters(
   config: EnvsvcConfig,
@@ -134,7 +127,7 @@ export function buildApp(parts: {
   app.disable("x-powered-by");
   app.set("trust proxy", "loopback");
   app.get("/healthz", (_req, res) => void res.json({ ok: true }));
-  app.use("/api", apiRouter(parts.service, { checkSource }));
+  app.use("/api", apiRouter(parts.service));
   app.use(reviewRouter(parts.service, parts.review, parts.reviewSecret));
   for (const r of parts.routers) app.use(r);
   app.use(notFound);

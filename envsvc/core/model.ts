@@ -151,6 +151,8 @@ export interface EnvTarget {
    * destroyed. Absent: no slots.
    */
   readonly slots?: number;
+  /** Refuses a create's source this target cannot load (EnvError), before anything is recorded. */
+  checkSource?(source: string): Promise<void>;
   /** Stack config values (secret ones are set as secrets), e.g. passwords generated per env. */
   stackConfig(env: Environment): Promise<Record<string, { value: string; secret?: boolean }>>;
   program(env: TargetEnv): ProgramRef;

@@ -37,6 +37,8 @@ export interface NewEnvironment {
   costPerHourUsd: number;
   /** The target's slot count: the env gets the lowest free slot, or the create is refused. */
   slots?: number;
+  /** The owner's quota of live envs: checked in the insert's transaction, so it holds across instances. */
+  quota?: number;
 }
 
 /** Registry-only facts about an env that the API does not show. */
@@ -124,8 +126,6 @@ export interface Registry {
     idempotency?: { userId: string; key: string; requestHash: string },
   ): Promise<void>;
   idempotent(userId: string, key: string): Promise<IdempotentResult | undefined>;
-  /** Counts the user's envs that are not destroyed or failed. */
-  activeEnvCount(owner: string): Promise<number>;
 
   env(id: string): Promise<EnvRecord | undefined>;
   envs(filter?: { statuses?: readonly EnvStatus[] }): Promise<EnvRecord[]>;

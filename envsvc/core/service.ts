@@ -68,7 +68,6 @@ export class EnvService implements EnvServiceApi {
   /** Stack outputs per env, kept after up; loaded from the stack after a restart. */
   private readonly outputsCache = new Map<string, Record<string, unknown>>();
   /** Per owner, the create being admitted: the quota count and the insert must not interleave. */
-  private readonly admitting = new Map<string, Promise<unknown>>();
   private draining = false;
 
   constructor(private readonly o: ServiceOptions) {
@@ -246,16 +245,7 @@ export class EnvService implements EnvServiceApi {
     request: CreateEnvRequest,
     idempotencyKey?: string,
   ): Promise<{ env: Environment; operation: Operation }> {
-    // One at a time per owner (on this instance): two creates counted at once would both fit the quota.
-    const earlier = this.admitting.get(actor.userId) ?? Promise.resolve();
-    const admitted = earlier.then(() => this.admit(actor, request, idempotencyKey));
-    const settled = admitted.catch(() => undefined);
-    this.admitting.set(actor.userId, settled);
-    try {
-      return await admitted;
-    } finally {
-      if (this.admitting.get(actor.userId) === settled) this.admitting.delete(actor.userId);
-    }
+    return this.admit(actor, request, idempotencyKey);
   }
 
   private async admit(
@@ -277,12 +267,8 @@ export class EnvService implements EnvServiceApi {
     }
     this.assertAccepting();
     assertValidCreate(request);
-    if (actor.role !== "admin" && (await this.o.registry.activeEnvCount(actor.userId)) >= this.o.perUserQuota)
-      throw new EnvError(
-        "quota_exceeded",
-        `${actor.name} already has ${this.o.perUserQuota} environments; destroy one first`,
-      );
     const target = this.target(this.o.defaultTarget);
+    if (request.source) await target.checkSource?.(request.source);
     const now = this.o.clock.now();
     const id = newEnvId(request.shop, this.o.random);
     const opId = newOperationId(this.o.random);
@@ -300,6 +286,7 @@ export class EnvService implements EnvServiceApi {
           expiresAt: initialExpiry(now, request.ttlHours, this.o.policy),
           costPerHourUsd: target.costPerHourUsd({ shop: request.shop, branch }),
           slots: target.slots,
+          ...(actor.role === "admin" ? {} : { quota: this.o.perUserQuota }),
         },
         { id: opId, kind: "create", requestedBy: actor.userId, createdAt: now },
         idempotencyKey ? { userId: actor.userId, key: idempotencyKey, requestHash } : undefined,

@@ -7,7 +7,6 @@ import { ENV_ID_PATTERN, EnvError } from "../core/model.ts";
 import type { EnvService } from "../core/service.ts";
 import { actorOf, bearerAuth } from "./auth.ts";
 import { describeZodError } from "./errors.ts";
-import { NO_DATA } from "../targets/local.ts";
 
 const envId = z.string().regex(ENV_ID_PATTERN, "expected an environment id like sakura-ab12cd");
 const operationId = z
@@ -80,12 +79,7 @@ function jsonBody(req: Request): unknown {
   return req.body;
 }
 
-export interface ApiOptions {
-  /** Checks a create's source before anything is recorded (it exists, it is readable). */
-  checkSource?: (source: string) => Promise<void>;
-}
-
-export function apiRouter(service: EnvService, opts: ApiOptions = {}): Router {
+export function apiRouter(service: EnvService): Router {
   const r = Router();
   r.use(express.json({ limit: "16kb" }));
   r.use(bearerAuth(service));
@@ -93,7 +87,6 @@ export function apiRouter(service: EnvService, opts: ApiOptions = {}): Router {
   r.post("/envs", async (req, res) => {
     const body = parse(createBody, jsonBody(req), "body");
     const key = parse(idempotencyKey, req.get("idempotency-key"), "Idempotency-Key");
-    if (body.source && body.source !== NO_DATA && opts.checkSource) await opts.checkSource(body.source);
     const { env, operation } = await service.create(actorOf(res), body, key);
     res.status(202).location(`/api/operations/${operation.id}`).json({ env, operation });
   });

@@ -306,6 +306,20 @@ export class MysqlRegistry implements Registry, InstanceBeats {
     const conn = await this.pool.getConnection();
     try {
       await conn.beginTransaction();
+      if (env.quota !== undefined) {
+        // Locks the owner's live rows (and the gap after them): a concurrent create for the same
+        // owner, on any instance, waits or deadlocks and is retried, then counts this one too.
+        const [[live]] = await conn.query<RowDataPacket[]>(
+          `SELECT COUNT(*) AS n FROM envsvc_environments
+           WHERE owner = ? AND status IN ('creating','ready','destroying') FOR UPDATE`,
+          [env.owner],
+        );
+        if (Number(live!.n) >= env.quota)
+          throw new EnvError(
+            "quota_exceeded",
+            `${env.owner} already has ${env.quota} environments; destroy one first`,
+          );
+      }
       let slot: number | null = null;
       if (env.slots) {
         const [taken] = await conn.query<RowDataPacket[]>(
@@ -362,14 +376,6 @@ export class MysqlRegistry implements Registry, InstanceBeats {
       key,
     ]);
     return r && { requestHash: r.request_hash, envId: r.env_id, operationId: r.operation_id };
-  }
-
-  async activeEnvCount(owner: string): Promise<number> {
-    const [r] = await this.rows(
-      "SELECT COUNT(*) AS n FROM envsvc_environments WHERE owner = ? AND status IN ('creating','ready','destroying')",
-      [owner],
-    );
-    return Number(r!.n);
   }
 
   async env(id: string): Promise<EnvRecord | undefined> {

@@ -3,14 +3,21 @@
 // runner, and reviewed on a page envsvc serves.
 import type { Pool, RowDataPacket } from "mysql2/promise";
 import { existsSync } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseSourceName } from "../../lib/job-contract.ts";
 import { mysqlPool } from "../../lib/mysql.ts";
 import { moduleUrl, PROJECT_ROOT } from "../../lib/project.ts";
 import { readStackFile } from "../../lib/stack-file.ts";
 import { sqlNameOf } from "../core/ids.ts";
-import type { AfterUpContext, EnvTarget, Environment, ProgramRef, TargetEnv } from "../core/model.ts";
+import {
+  EnvError,
+  type AfterUpContext,
+  type EnvTarget,
+  type Environment,
+  type ProgramRef,
+  type TargetEnv,
+} from "../core/model.ts";
 import type { Clock } from "../core/ports.ts";
 import { reviewKey } from "../core/review-key.ts";
 import { jobEnv, runTsJob, stopLeftoverJob } from "../ports/job-process.ts";
@@ -99,6 +106,14 @@ export class LocalTarget implements EnvTarget {
 
   async close(): Promise<void> {
     await this.admin.end();
+  }
+
+  /** A folder on this host (read by the import job) or an s3:// prefix; `none` loads nothing. */
+  async checkSource(source: string): Promise<void> {
+    if (source === NO_DATA || source.startsWith("s3://")) return;
+    const info = await stat(source).catch(() => undefined);
+    if (!info?.isDirectory())
+      throw new EnvError("invalid_request", `source ${source}: no such folder on the service's host`);
   }
 
   async stackConfig(): Promise<Record<string, { value: string; secret?: boolean }>> {

@@ -4,7 +4,31 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { cartSourceOf } from "../../envsvc/targets/local.ts";
+import { systemClock } from "../../envsvc/core/ports.ts";
+import { cartSourceOf, LocalTarget } from "../../envsvc/targets/local.ts";
+
+describe("the local target's source check", () => {
+  it("takes none, an s3:// prefix or a folder of this host, and names a missing folder", async () => {
+    const target = new LocalTarget({
+      adminUrl: "mysql://root@127.0.0.1:1/none",
+      publicUrl: () => "http://localhost",
+      reviewSecret: "x",
+      dataDir: os.tmpdir(),
+      demoOrders: 1,
+      clock: systemClock,
+      log: { warn() {} },
+    });
+    try {
+      for (const ok of ["none", "s3://exports/sakura/", os.tmpdir()]) await target.checkSource(ok);
+      await expect(target.checkSource("/no/such/folder")).rejects.toMatchObject({
+        code: "invalid_request",
+        message: "source /no/such/folder: no such folder on the service's host",
+      });
+    } finally {
+      await target.close();
+    }
+  });
+});
 
 describe("cartSourceOf", () => {
   const dirs: string[] = [];

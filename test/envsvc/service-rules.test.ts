@@ -103,14 +103,48 @@ describe("service rules (real registry, gated stacks)", () => {
     expect((await service.list()).filter((e) => e.owner === "alice")).toHaveLength(2);
   });
 
-  it("holds the per-user quota when one member's creates arrive at once", async () => {
+  it("holds the per-user quota when one member's creates arrive at once, on one instance or two", async () => {
+    // A second instance on the same registry, as behind a load balancer: the registry counts.
+    const other = new EnvService({
+      ...(service as unknown as { o: ConstructorParameters<typeof EnvService>[0] }).o,
+    });
     const results = await Promise.allSettled(
-      Array.from({ length: 5 }, (_, i) => service.create(alice, { shop: `a${i}` })),
+      Array.from({ length: 6 }, (_, i) => (i % 2 ? other : service).create(alice, { shop: `a${i}` })),
     );
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(2);
     for (const r of results.filter((r) => r.status === "rejected"))
-      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: "quota_exceeded" });
+      expect((r as PromiseRejectedResult).reason).toMatchObject({
+        code: "quota_exceeded",
+        message: "alice already has 2 environments; destroy one first",
+      });
     expect((await service.list()).filter((e) => e.owner === "alice")).toHaveLength(2);
+    await stacks.drainAll(async () => void (await Promise.all([service.settled(), other.settled()])));
+  });
+
+  it("asks the target about a create's source before recording anything", async () => {
+    const checking = new EnvService({
+      ...(service as unknown as { o: ConstructorParameters<typeof EnvService>[0] }).o,
+      targets: {
+        local: {
+          ...passiveTarget,
+          checkSource: async (source) => {
+            if (source === "/no/such/folder")
+              throw new EnvError("invalid_request", `source ${source}: no such folder on the service's host`);
+          },
+        },
+      },
+    });
+    await expect(checking.create(alice, { shop: "sakura", source: "/no/such/folder" })).rejects.toMatchObject(
+      {
+        code: "invalid_request",
+        message: "source /no/such/folder: no such folder on the service's host",
+      },
+    );
+    expect(await service.list()).toEqual([]);
+    expect((await checking.create(alice, { shop: "sakura", source: "/srv/exports" })).env.shop).toBe(
+      "sakura",
+    );
+    await stacks.drainAll(() => checking.settled());
   });
 
   it("answers creates sent at once with one Idempotency-Key with one env, on one instance or two", async () => {
