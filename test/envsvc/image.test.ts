@@ -3,24 +3,19 @@
 // PID namespace, uid 10001 on a read-only root with a tmpfs /tmp. A test env goes through it whole:
 // the operation's Pulumi child, the dynamic provider, the demo generator and the import, all compiled.
 import type { RowDataPacket } from "mysql2/promise";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectMysql } from "../../lib/mysql.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
+import { childrenOf } from "../support/processes.ts";
+import { callService, startServiceProcess } from "./support/service-process.ts";
 
 const run = promisify(execFile);
 const TOKEN = "image-admin-token-0123456789abcdef";
 // Only what a container would be given: nothing of this host's environment (paths, the CLI's) leaks in.
 const IMAGE_ENV = { PATH: process.env.PATH!, IKOU_IMAGE: "envsvc" };
-
-const childrenOf = async (pid: number) =>
-  (await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => ""))
-    .trim()
-    .split(/\s+/)
-    .filter(Boolean)
-    .map(Number);
 
 async function adminRows(sql: string, params: unknown[]): Promise<RowDataPacket[]> {
   const conn = await connectMysql(process.env.MYSQL_URL!);
@@ -40,7 +35,7 @@ describe("envsvc's image under tini in a PID namespace", () => {
   afterAll(async () => registry?.drop());
 
   it("creates a loaded test env and destroys it with nothing left, then drains on SIGTERM", async () => {
-    const child = spawn("bash", ["scripts/image.sh", "run"], {
+    const svc = await startServiceProcess("bash", ["scripts/image.sh", "run"], {
       env: {
         ...IMAGE_ENV,
         MYSQL_URL: registry.url,
@@ -50,31 +45,9 @@ describe("envsvc's image under tini in a PID namespace", () => {
         IKOU_DEMO_ORDERS: "200",
         IKOU_LOG_LEVEL: "warn",
       },
-      stdio: ["ignore", "pipe", "pipe"],
     });
-    let out = "";
-    let err = "";
-    child.stderr.on("data", (b: Buffer) => (err += b.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on("data", (b: Buffer) => {
-        out += b.toString();
-        const m = /envsvc listening on (\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      void exited.then((code) => reject(new Error(`envsvc exited ${code}: ${err.slice(-2000)}`)));
-    });
-    const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${TOKEN}`,
-          ...(body ? { "content-type": "application/json" } : {}),
-        },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      return (await res.json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
-    };
+    const call = async (method: string, path: string, body?: unknown) =>
+      (await callService(svc.url, TOKEN, method, path, body)).json;
     const finished = async (opId: string) => {
       for (const deadline = Date.now() + 180_000; Date.now() < deadline;) {
         const { operation } = await call("GET", `/api/operations/${opId}`);
@@ -85,7 +58,7 @@ describe("envsvc's image under tini in a PID namespace", () => {
     };
 
     // The service is the compiled entry, as uid 10001, under tini as PID 1.
-    const [tini] = await childrenOf(child.pid!);
+    const [tini] = await childrenOf(svc.child.pid!);
     expect((await readFile(`/proc/${tini}/comm`, "utf8")).trim()).toBe("tini");
     expect(await readFile(`/proc/${tini}/status`, "utf8")).toMatch(/^NSpid:\s+\d+\s+1$/m);
     const [service] = await childrenOf(tini!);
@@ -114,6 +87,6 @@ describe("envsvc's image under tini in a PID namespace", () => {
     expect(await adminRows("SELECT 1 FROM mysql.user WHERE User = ?", [env.database])).toEqual([]);
 
     process.kill(tini!, "SIGTERM");
-    expect(await exited, err.slice(-2000)).toBe(0);
+    expect(await svc.exited, svc.stderr().slice(-2000)).toBe(0);
   }, 400_000);
 });

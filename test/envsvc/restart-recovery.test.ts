@@ -1,7 +1,6 @@
 // SIGKILL the service mid-operation, start it again: it recovers on its own and nothing is left
 // behind (stack, database, user, registry row, lock).
 import type { RowDataPacket } from "mysql2/promise";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -12,31 +11,15 @@ import { stackNameOf, type Operation } from "../../envsvc/core/model.ts";
 import { PulumiStacks } from "../../envsvc/ports/pulumi-stacks.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
 import { ADMIN_TOKEN, testEnv } from "./support.ts";
+import { callService, startServiceProcess, type ServiceProcess } from "./support/service-process.ts";
 
-interface Running {
-  child: ChildProcess;
-  url: string;
-}
+type Running = ServiceProcess;
 
-async function startService(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "envsvc/main.ts")], {
+const startService = (env: Record<string, string>): Promise<Running> =>
+  startServiceProcess(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "envsvc/main.ts")], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env, IKOU_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  let out = "";
-  let err = "";
-  child.stderr!.on("data", (b: Buffer) => (err += b.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on("data", (b: Buffer) => {
-      out += b.toString();
-      const m = /envsvc listening on (\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.on("exit", (code) => reject(new Error(`envsvc exited ${code}: ${err.slice(-2000)}`)));
-  });
-  return { child, url };
-}
 
 async function kill9(r: Running): Promise<void> {
   const exited = new Promise((resolve) => r.child.once("exit", resolve));
@@ -56,17 +39,8 @@ async function pulumiProcessesOn(backendDir: string): Promise<string[]> {
   return found;
 }
 
-async function call(base: string, method: string, url: string, body?: unknown) {
-  const res = await fetch(`${base}${url}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${ADMIN_TOKEN}`,
-      ...(body ? { "content-type": "application/json" } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, json: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
+const call = (base: string, method: string, url: string, body?: unknown) =>
+  callService(base, ADMIN_TOKEN, method, url, body);
 
 async function until<T>(
   what: string,
@@ -187,8 +161,7 @@ describe("restart safety: SIGKILL mid-operation, restart, recovery", () => {
     expect(await readdir(path.join(env.IKOU_DATA_DIR!, "jobs")).catch(() => [])).toEqual([]);
 
     // SIGTERM drains and exits cleanly.
-    const exited = new Promise<number | null>((resolve) => current!.child.once("exit", resolve));
     current.child.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    expect(await current.exited).toBe(0);
   }, 300_000);
 });

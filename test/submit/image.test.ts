@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateEccube4 } from "../../scripts/generate-eccube4.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
+import { childrenOf } from "../support/processes.ts";
 import { waitFor } from "../runner/support/ikou-process.ts";
 
 const run = promisify(execFile);
@@ -29,12 +30,6 @@ function startImage(args: string[]) {
   return { pid: child.pid!, done };
 }
 
-const childrenOf = async (pid: number) =>
-  (await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => ""))
-    .trim()
-    .split(/\s+/)
-    .filter(Boolean)
-    .map(Number);
 const status = (pid: number) => readFile(`/proc/${pid}/status`, "utf8");
 
 describe("the runner image under tini in a PID namespace", () => {
