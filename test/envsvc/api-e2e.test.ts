@@ -1,22 +1,12 @@
-import type { RowDataPacket } from "mysql2/promise";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectMysql } from "../../lib/mysql.ts";
+import { adminRows } from "../support/db.ts";
 import { stackNameOf } from "../../envsvc/core/model.ts";
 import { PulumiStacks } from "../../envsvc/ports/pulumi-stacks.ts";
 import { startTestService, type TestService } from "./support.ts";
-
-async function adminQuery(sql: string, params: unknown[] = []): Promise<RowDataPacket[]> {
-  const conn = await connectMysql(process.env.MYSQL_URL!);
-  try {
-    return (await conn.query<RowDataPacket[]>(sql, params))[0];
-  } finally {
-    await conn.end();
-  }
-}
 
 async function allFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -51,9 +41,9 @@ describe("envsvc end to end through HTTP on the real engine", () => {
     expect(ready.url).toMatch(new RegExp(`^${svc.url}/review/${env.id}\\?key=`));
 
     // The database and its least-privilege user exist; the data is loaded.
-    const [orders] = await adminQuery(`SELECT COUNT(*) AS n FROM \`${ready.database}\`.orders`);
+    const [orders] = await adminRows(`SELECT COUNT(*) AS n FROM \`${ready.database}\`.orders`);
     expect(Number(orders!.n)).toBeGreaterThan(20);
-    const grants = (await adminQuery(`SHOW GRANTS FOR '${ready.database}'@'%'`)).map((r) =>
+    const grants = (await adminRows(`SHOW GRANTS FOR '${ready.database}'@'%'`)).map((r) =>
       String(Object.values(r)[0]),
     );
     expect(grants.join("\n")).toContain(`ON \`${ready.database}\`.*`);
@@ -68,7 +58,7 @@ describe("envsvc end to end through HTTP on the real engine", () => {
       /<table id="checksums">[\s\S]*<td>orders<\/td><td>\d+<\/td><td>\d+<\/td><td>\d+<\/td><td>\d+<\/td><td>match<\/td>/,
     );
     expect(html).not.toContain("DIFFER");
-    const [one] = await adminQuery(
+    const [one] = await adminRows(
       `SELECT order_no, email FROM \`${ready.database}\`.orders ORDER BY id LIMIT 1`,
     );
     const search = await (await fetch(`${ready.url}&q=${encodeURIComponent(String(one!.email))}`)).text();
@@ -119,9 +109,9 @@ describe("envsvc end to end through HTTP on the real engine", () => {
     expect(gone.status).toBe("destroyed");
     expect(gone.destroyedAt).not.toBeNull();
     expect(
-      await adminQuery("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", [ready.database]),
+      await adminRows("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", [ready.database]),
     ).toHaveLength(0);
-    expect(await adminQuery("SELECT 1 FROM mysql.user WHERE User = ?", [ready.database])).toHaveLength(0);
+    expect(await adminRows("SELECT 1 FROM mysql.user WHERE User = ?", [ready.database])).toHaveLength(0);
     expect(await stacks.list()).not.toContain(stackNameOf(env));
   });
 
@@ -148,7 +138,7 @@ describe("envsvc end to end through HTTP on the real engine", () => {
     const env = (await svc.call("GET", `/api/envs/${created.json.env.id}`)).json.env;
     expect(env.status).toBe("ready");
     const orderNames = (
-      await adminQuery(`SELECT order_no FROM \`${env.database}\`.orders ORDER BY order_no`)
+      await adminRows(`SELECT order_no FROM \`${env.database}\`.orders ORDER BY order_no`)
     ).map((r) => r.order_no);
     expect(orderNames).toEqual(["#1001", "#1002", "#1003"]);
 

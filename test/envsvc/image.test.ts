@@ -2,13 +2,11 @@
 // the shop stack files on a Debian 13 root), run as its container would be: tini as PID 1 of its own
 // PID namespace, uid 10001 on a read-only root with a tmpfs /tmp. A test env goes through it whole:
 // the operation's Pulumi child, the dynamic provider, the demo generator and the import, all compiled.
-import type { RowDataPacket } from "mysql2/promise";
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectMysql } from "../../lib/mysql.ts";
-import { freshDatabase, type TestDatabase } from "../support/db.ts";
+import { adminRows, freshDatabase, type TestDatabase } from "../support/db.ts";
 import { childrenOf } from "../support/processes.ts";
 import { callService, startServiceProcess } from "./support/service-process.ts";
 
@@ -16,15 +14,6 @@ const run = promisify(execFile);
 const TOKEN = "image-admin-token-0123456789abcdef";
 // Only what a container would be given: nothing of this host's environment (paths, the CLI's) leaks in.
 const IMAGE_ENV = { PATH: process.env.PATH!, IKOU_IMAGE: "envsvc" };
-
-async function adminRows(sql: string, params: unknown[]): Promise<RowDataPacket[]> {
-  const conn = await connectMysql(process.env.MYSQL_URL!);
-  try {
-    return (await conn.query<RowDataPacket[]>(sql, params))[0];
-  } finally {
-    await conn.end();
-  }
-}
 
 describe("envsvc's image under tini in a PID namespace", () => {
   let registry: TestDatabase;

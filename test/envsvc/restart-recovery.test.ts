@@ -1,15 +1,13 @@
 // SIGKILL the service mid-operation, start it again: it recovers on its own and nothing is left
 // behind (stack, database, user, registry row, lock).
-import type { RowDataPacket } from "mysql2/promise";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectMysql } from "../../lib/mysql.ts";
 import { PROJECT_ROOT } from "../../lib/pulumi-workspace.ts";
 import { stackNameOf, type Operation } from "../../envsvc/core/model.ts";
 import { PulumiStacks } from "../../envsvc/ports/pulumi-stacks.ts";
-import { freshDatabase, type TestDatabase } from "../support/db.ts";
+import { adminRows, freshDatabase, type TestDatabase } from "../support/db.ts";
 import { ADMIN_TOKEN, testEnv } from "./support.ts";
 import { callService, startServiceProcess, type ServiceProcess } from "./support/service-process.ts";
 
@@ -97,15 +95,6 @@ describe("restart safety: SIGKILL mid-operation, restart, recovery", () => {
       throw new Error(`${err.message}: ${(await pulumiProcessesOn(env.IKOU_BACKEND_DIR!)).join("; ")}`);
     });
   };
-
-  async function adminRows(sql: string, params: unknown[]): Promise<RowDataPacket[]> {
-    const conn = await connectMysql(process.env.MYSQL_URL!);
-    try {
-      return (await conn.query<RowDataPacket[]>(sql, params))[0];
-    } finally {
-      await conn.end();
-    }
-  }
 
   it("finishes a create killed mid-up and mid-import, completes a destroy killed mid-destroy", async () => {
     current = await startService(env);

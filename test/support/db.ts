@@ -43,3 +43,13 @@ export function databaseSet() {
     },
   };
 }
+
+/** One query as the server's admin (MYSQL_URL): what exists on the server, whoever made it. */
+export async function adminRows(sql: string, params: unknown[] = []): Promise<mysql.RowDataPacket[]> {
+  const conn = await connectMysql(process.env.MYSQL_URL!);
+  try {
+    return (await conn.query<mysql.RowDataPacket[]>(sql, params))[0];
+  } finally {
+    await conn.end();
+  }
+}
