@@ -3,11 +3,11 @@
 // IKOU_SOURCE, the DB, the Node/malloc settings); a child that dies by a signal is retried like a
 // reclaimed Spot task, one that exits non-zero fails the run; verify runs when all succeeded.
 import { spawn } from "node:child_process";
-import { createWriteStream, existsSync } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { UsageError } from "../lib/errors.ts";
+import { nodeEntryArgs } from "../lib/project.ts";
 import { JOB_ENV, localJobEnv } from "../lib/job-contract.ts";
 import { resolveSource } from "../runner/sources/index.ts";
 import { progressRate } from "./follow.ts";
@@ -56,10 +56,7 @@ export interface LocalRunRecord {
 /** The `ikou` the children run: the same build as this process (compiled JS or the TS source). */
 export function jobEntry(): string[] {
   if (process.env.IKOU_JOB_ENTRY) return [process.env.IKOU_JOB_ENTRY];
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const compiled = path.resolve(here, "../bin/ikou.js");
-  if (existsSync(compiled)) return [compiled];
-  return ["--import", "tsx", path.resolve(here, "../bin/ikou.ts")];
+  return nodeEntryArgs("bin/ikou.ts");
 }
 
 const INTERRUPTED_EXITS = new Set([137, 143]);

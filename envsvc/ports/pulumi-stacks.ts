@@ -9,7 +9,7 @@ import { maskCredentials } from "../../lib/redact.ts";
 import { PROJECT_NAME, PROJECT_ROOT, workspaceOptions } from "../../lib/pulumi-workspace.ts";
 import type { InlineProgram, ProgramRef } from "../core/model.ts";
 import type { StackDriver, StackEvents, StackOutputs } from "../core/ports.ts";
-import { lockOwnerBy, NO_INSTANCES, releaseStaleLocks, type LockOwner } from "./stack-locks.ts";
+import { releaseStaleLocks, THIS_HOST_ONLY, type LockOwner } from "./stack-locks.ts";
 
 // The project's own name: on AWS, envsvc's task role may write the state of ikou/testshop-* stacks only.
 export const TESTSHOP_PROJECT = PROJECT_NAME;
@@ -96,7 +96,7 @@ export class PulumiStacks implements StackDriver {
   /** `lockOwner`: who judges a lock left by a dead run; by default only this host's are judged. */
   constructor(
     private readonly o: PulumiStacksOptions,
-    private readonly lockOwner: LockOwner = lockOwnerBy(NO_INSTANCES),
+    private readonly lockOwner: LockOwner = THIS_HOST_ONLY,
   ) {
     this.project = o.projectName ?? TESTSHOP_PROJECT;
   }
@@ -195,14 +195,7 @@ export class PulumiStacks implements StackDriver {
   }
 
   async recover(stackName: string, events: StackEvents): Promise<void> {
-    await releaseStaleLocks({
-      backend: this.o.backend,
-      project: this.project,
-      stack: stackName,
-      owner: this.lockOwner,
-      events,
-      waitMs: this.o.lockWaitMs,
-    });
+    await releaseStaleLocks({ scope: this.o, stack: stackName, owner: this.lockOwner, events });
     await this.resume(stackName, events);
   }
 

@@ -3,18 +3,13 @@
 // dead; on another host (envsvc's previous ECS task), when that host's envsvc stopped beating in
 // the registry. A lock of a host that was never an envsvc instance (someone's own `pulumi up`)
 // is never removed.
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-  type S3ClientConfig,
-} from "@aws-sdk/client-s3";
+import type { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
 import { readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { backendUrl } from "../../lib/pulumi-workspace.ts";
+import { procStatFields } from "../../lib/proc.ts";
+import { backendUrl, PROJECT_NAME } from "../../lib/pulumi-workspace.ts";
 import type { StackEvents } from "../core/ports.ts";
 
 /** What the CLI writes in a lock (`.pulumi/locks/<org>/<project>/<stack>/<id>.json`). */
@@ -85,13 +80,18 @@ export function s3ConfigOf(url: URL): S3ClientConfig {
   };
 }
 
+type S3Sdk = typeof import("@aws-sdk/client-s3");
+
 class S3Locks implements LockStore {
   private readonly s3: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
 
-  constructor(url: URL) {
-    this.s3 = new S3Client(s3ConfigOf(url));
+  constructor(
+    url: URL,
+    private readonly sdk: S3Sdk,
+  ) {
+    this.s3 = new sdk.S3Client(s3ConfigOf(url));
     this.bucket = url.hostname;
     const sub = url.pathname.replace(/^\/+|\/+$/g, "");
     this.prefix = `${sub ? `${sub}/` : ""}.pulumi/locks/`;
@@ -102,7 +102,11 @@ class S3Locks implements LockStore {
     let token: string | undefined;
     do {
       const page = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, ContinuationToken: token }),
+        new this.sdk.ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: this.prefix,
+          ContinuationToken: token,
+        }),
       );
       for (const o of page.Contents ?? []) if (o.Key && isLockOf(o.Key, project, stack)) keys.push(o.Key);
       token = page.NextContinuationToken;
@@ -110,7 +114,7 @@ class S3Locks implements LockStore {
     const read = await Promise.all(
       keys.map(async (key) => {
         try {
-          const got = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+          const got = await this.s3.send(new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }));
           return parseLock(key, (await got.Body?.transformToString()) ?? "");
         } catch (err) {
           // Released between the listing and the read: not there any more.
@@ -123,15 +127,18 @@ class S3Locks implements LockStore {
   }
 
   async remove(lock: StackLock): Promise<void> {
-    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: lock.key }));
+    await this.s3.send(new this.sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: lock.key }));
   }
 }
 
-/** The lock store of a backend (a folder, file:// or s3://); undefined for one that has none here. */
-export function lockStoreOf(backend: string): LockStore | undefined {
+/**
+ * The lock store of a backend (a folder, file:// or s3://); undefined for one that has none here.
+ * The AWS SDK is loaded for an s3:// backend only: it costs tens of MB in the service.
+ */
+export async function lockStoreOf(backend: string): Promise<LockStore | undefined> {
   const url = new URL(backendUrl(backend));
   if (url.protocol === "file:") return new FileLocks(url.pathname);
-  if (url.protocol === "s3:") return new S3Locks(url);
+  if (url.protocol === "s3:") return new S3Locks(url, await import("@aws-sdk/client-s3"));
   return undefined;
 }
 
@@ -145,9 +152,7 @@ async function cliAlive(pid: number): Promise<boolean> {
     [`/proc/${pid}/stat`, `/proc/${pid}/cmdline`].map((f) => readFile(f, "utf8").catch(() => undefined)),
   );
   if (stat !== undefined && cmdline !== undefined)
-    return (
-      stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z" && cmdline.includes("pulumi")
-    );
+    return procStatFields(stat)[0] !== "Z" && cmdline.includes("pulumi");
   try {
     process.kill(pid, 0);
     return true;
@@ -190,21 +195,20 @@ export function lockOwnerBy(beats: InstanceBeats, now: () => number = Date.now):
  * refuses a lock it cannot judge.
  */
 export async function releaseStaleLocks(opts: {
-  backend: string;
-  project: string;
+  /** The stacks' backend and project, and how long to wait for a live owner (default 2 minutes). */
+  scope: { backend: string; projectName?: string; lockWaitMs?: number };
   stack: string;
   owner: LockOwner;
   events: StackEvents;
-  /** Default 2 minutes. */
-  waitMs?: number;
   pollMs?: number;
 }): Promise<void> {
-  const store = lockStoreOf(opts.backend);
+  const store = await lockStoreOf(opts.scope.backend);
   if (!store) return;
-  const deadline = Date.now() + (opts.waitMs ?? 120_000);
+  const project = opts.scope.projectName ?? PROJECT_NAME;
+  const deadline = Date.now() + (opts.scope.lockWaitMs ?? 120_000);
   for (;;) {
     let waiting = false;
-    for (const lock of await store.locksOf(opts.project, opts.stack)) {
+    for (const lock of await store.locksOf(project, opts.stack)) {
       const state = await opts.owner(lock);
       const who = `${lock.hostname ?? "?"} pid ${lock.pid ?? "?"}`;
       if (state === "unknown")
@@ -223,3 +227,6 @@ export async function releaseStaleLocks(opts: {
     await sleep(opts.pollMs ?? 250);
   }
 }
+
+/** The judge without a registry: this host's locks only. */
+export const THIS_HOST_ONLY: LockOwner = lockOwnerBy(NO_INSTANCES);

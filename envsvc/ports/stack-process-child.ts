@@ -1,6 +1,7 @@
 // The child of ports/stack-process.ts: runs one Pulumi operation on PulumiStacks and reports its
 // events and result over IPC, then exits.
 import { readdirSync, readFileSync } from "node:fs";
+import { procStatFields } from "../../lib/proc.ts";
 import type { StackEvents } from "../core/ports.ts";
 import { PulumiStacks } from "./pulumi-stacks.ts";
 import type { StackCall, StackReply, StackRequest } from "./stack-process.ts";
@@ -42,8 +43,7 @@ function sessionMembers(): number[] {
     } catch {
       continue;
     }
-    // "pid (comm) state ppid pgrp session …": comm may hold spaces, so fields count from its ")".
-    const session = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+    const session = Number(procStatFields(stat)[3]);
     if (session === process.pid && Number(entry) !== process.pid) members.push(Number(entry));
   }
   return members;

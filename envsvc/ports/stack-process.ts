@@ -10,12 +10,11 @@
 // which the restarted service's recovery removes.
 import { spawn, type ChildProcess } from "node:child_process";
 import { nodeEntryArgs, PROJECT_ROOT } from "../../lib/project.ts";
-import { PROJECT_NAME } from "../../lib/pulumi-workspace.ts";
 import type { ProgramRef } from "../core/model.ts";
 import type { StackDriver, StackEvents, StackOutputs } from "../core/ports.ts";
 import { inBackground, withoutServiceSecrets } from "./job-process.ts";
 import type { PulumiStacksOptions } from "./pulumi-stacks.ts";
-import { lockOwnerBy, NO_INSTANCES, releaseStaleLocks, type LockOwner } from "./stack-locks.ts";
+import { releaseStaleLocks, THIS_HOST_ONLY, type LockOwner } from "./stack-locks.ts";
 
 export type StackCall =
   | {
@@ -51,7 +50,7 @@ export class StackProcesses implements StackDriver {
   /** `lockOwner`: who judges a lock left by a dead run (see stack-locks.ts). */
   constructor(
     private readonly o: PulumiStacksOptions,
-    private readonly lockOwner: LockOwner = lockOwnerBy(NO_INSTANCES),
+    private readonly lockOwner: LockOwner = THIS_HOST_ONLY,
   ) {
     this.prepareSpare();
   }
@@ -71,14 +70,7 @@ export class StackProcesses implements StackDriver {
 
   /** The locks are judged here, where the registry is; the rest of the recovery in a child. */
   async recover(stack: string, events: StackEvents): Promise<void> {
-    await releaseStaleLocks({
-      backend: this.o.backend,
-      project: this.o.projectName ?? PROJECT_NAME,
-      stack,
-      owner: this.lockOwner,
-      events,
-      waitMs: this.o.lockWaitMs,
-    });
+    await releaseStaleLocks({ scope: this.o, stack, owner: this.lockOwner, events });
     await this.run({ method: "resume", stack }, events);
   }
 

@@ -2,6 +2,7 @@
 // loading (MySQL I/O driven by the main thread). At most CREDITS chunks wait in the queue:
 // backpressure reaches the file stream, and memory stays flat whatever the file size.
 import { Worker } from "node:worker_threads";
+import { COMPILED } from "../../lib/project.ts";
 import { newTally, type FileTally, type Progress } from "./chunk-source.ts";
 import type { StagedChunk } from "../sink/stage-plan.ts";
 import type { ChunkLimits } from "../core/chunks.ts";
@@ -102,11 +103,9 @@ async function* merge<T>(sources: AsyncGenerator<T>[]): AsyncGenerator<T> {
   }
 }
 
-/** This module runs as TypeScript (tsx) in development and as compiled JavaScript (dist/) in a job. */
-const isSource = import.meta.url.endsWith(".ts");
-
 function workerEntry(): string | URL {
-  if (!isSource) return new URL("./parse-worker.js", import.meta.url);
+  // This module runs as TypeScript (tsx) in development and as compiled JavaScript (dist/) in a job.
+  if (COMPILED) return new URL("./parse-worker.js", import.meta.url);
   // The worker is TypeScript too: a small bootstrap registers tsx's loader inside it first.
   const tsx = import.meta.resolve("tsx/esm/api");
   const entry = new URL("./parse-worker.ts", import.meta.url).href;
@@ -119,7 +118,7 @@ async function* stagedChunksInWorker(
   onProgress?: (p: Progress) => void,
 ): AsyncGenerator<StagedChunk> {
   const worker = new Worker(workerEntry(), {
-    eval: isSource,
+    eval: !COMPILED,
     workerData: job,
     resourceLimits: {
       maxOldGenerationSizeMb: workerHeapMb(job.limits.rows),

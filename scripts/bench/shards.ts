@@ -10,6 +10,7 @@ import path from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { localJobEnv } from "../../lib/job-contract.ts";
 import { connectMysql } from "../../lib/mysql.ts";
+import { procStatFields } from "../../lib/proc.ts";
 import type { LocalRunRecord } from "../../submit/local.ts";
 import type { VerifyReport } from "../../submit/verify.ts";
 import { generateEccube4 } from "../generate-eccube4.ts";
@@ -33,10 +34,7 @@ const TICKS = 100; // USER_HZ: /proc reports CPU in 1/100 s
 /** utime+stime of a process and its waited-for children, in seconds (/proc/<pid>/stat fields 14-17). */
 async function cpuSeconds(pid: number | "self", withChildren: boolean): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  const f = stat
-    .slice(stat.lastIndexOf(")") + 2)
-    .split(" ")
-    .map(Number);
+  const f = procStatFields(stat).map(Number);
   // After the command name: state is f[0], so utime=f[11], stime=f[12], cutime=f[13], cstime=f[14].
   return (f[11]! + f[12]! + (withChildren ? f[13]! + f[14]! : 0)) / TICKS;
 }

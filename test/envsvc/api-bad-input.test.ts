@@ -1,6 +1,6 @@
 import type { RowDataPacket } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestService, type TestService } from "./support.ts";
+import { registerReadyEnv, startTestService, type TestService } from "./support.ts";
 
 const ENV_ID = "sakura-abc123";
 
@@ -54,24 +54,14 @@ describe("bad input on every route: a clear 4xx, and nothing changes", () => {
 
   beforeAll(async () => {
     svc = await startTestService("badinput");
-    const now = new Date();
     // A ready env to aim the per-env routes at, without running the engine for it.
-    await svc.registry.insertEnvWithOperation(
-      {
-        id: ENV_ID,
-        shop: "sakura",
-        owner: "admin",
-        branch: null,
-        target: "local",
-        source: null,
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + 3_600_000),
-        costPerHourUsd: 0,
-      },
-      { id: "op-000000000000000000", kind: "create", requestedBy: "admin", createdAt: now },
-    );
-    await svc.registry.setOperationStatus("op-000000000000000000", "succeeded", now);
-    await svc.registry.setEnvReady(ENV_ID, "http://x/review", "ts_sakura_abc123");
+    await registerReadyEnv(svc.registry, {
+      id: ENV_ID,
+      shop: "sakura",
+      operationId: "op-000000000000000000",
+      url: "http://x/review",
+      database: "ts_sakura_abc123",
+    });
     memberToken = (await svc.call("POST", "/api/tokens", { user: "alice" })).json.secret;
     const revoked = (await svc.call("POST", "/api/tokens", { user: "alice", label: "old" })).json;
     revokedToken = revoked.secret;

@@ -5,7 +5,7 @@ import type { Environment } from "../../envsvc/core/model.ts";
 import { systemClock } from "../../envsvc/core/ports.ts";
 import { PulumiStacks } from "../../envsvc/ports/pulumi-stacks.ts";
 import { LocalTarget } from "../../envsvc/targets/local.ts";
-import { startTestService, type TestService } from "./support.ts";
+import { registerReadyEnv, startTestService, type TestService } from "./support.ts";
 
 async function databaseExists(name: string): Promise<boolean> {
   const conn = await connectMysql(process.env.MYSQL_URL!);
@@ -45,23 +45,13 @@ describe("the backstop sweep", () => {
     expect(await databaseExists("ts_stray_aaaaaa")).toBe(true);
 
     // A row that says ready, with no stack behind it.
-    const now = new Date();
-    await svc.registry.insertEnvWithOperation(
-      {
-        id: "ghost-bbbbbb",
-        shop: "ghost",
-        owner: "admin",
-        branch: null,
-        target: "local",
-        source: null,
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + 3_600_000),
-        costPerHourUsd: 0,
-      },
-      { id: "op-111111111111111111", kind: "create", requestedBy: "admin", createdAt: now },
-    );
-    await svc.registry.setOperationStatus("op-111111111111111111", "succeeded", now);
-    await svc.registry.setEnvReady("ghost-bbbbbb", "http://x", "ts_ghost_bbbbbb");
+    await registerReadyEnv(svc.registry, {
+      id: "ghost-bbbbbb",
+      shop: "ghost",
+      operationId: "op-111111111111111111",
+      url: "http://x",
+      database: "ts_ghost_bbbbbb",
+    });
 
     expect(await svc.service.reconcile()).toEqual({
       orphanStacks: ["testshop-stray-stray-aaaaaa"],

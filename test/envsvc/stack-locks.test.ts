@@ -62,7 +62,7 @@ describe("stale stack locks on an s3:// backend", () => {
     // In a child process, as the service runs it: killing the CLI under an in-process program leaves
     // that program's calls to the dead engine rejecting in the test's own process (ECONNRESET).
     const stacks = new StackProcesses({ backend, passphrase: "locks-test", lockWaitMs: 5_000 });
-    const store = lockStoreOf(backend)!;
+    const store = (await lockStoreOf(backend))!;
     const upEvents: string[] = [];
     const up = stacks.up(STACK, HANGING, {}, { event: (l) => upEvents.push(l) }).catch((err: Error) => err);
     // The lock of the update itself: the CLI commands before it (creating, selecting the stack) take
@@ -108,16 +108,14 @@ describe("stale stack locks on an s3:// backend", () => {
     const now = Date.now();
     const release = (events: string[] = []) =>
       releaseStaleLocks({
-        backend,
-        project: "ikou",
+        scope: { backend, projectName: "ikou", lockWaitMs: 300 },
         stack: STACK,
         owner: lockOwnerBy(registry, () => now),
         events: { event: (l) => events.push(l) },
-        waitMs: 300,
         pollMs: 50,
       });
     const held = async () =>
-      (await lockStoreOf(backend)!.locksOf("ikou", STACK)).map((l: StackLock) => l.hostname);
+      (await (await lockStoreOf(backend))!.locksOf("ikou", STACK)).map((l: StackLock) => l.hostname);
 
     // No envsvc ever ran there (someone's own `pulumi up`): never removed.
     await expect(release()).rejects.toThrow(`locked by ${host} pid 4242, which is not an envsvc instance`);

@@ -6,8 +6,10 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectMysql } from "../../lib/mysql.ts";
+import { procStatFields } from "../../lib/proc.ts";
 import type { ProgramRef } from "../../envsvc/core/model.ts";
 import { StackProcesses } from "../../envsvc/ports/stack-process.ts";
+import { eventually } from "./support/gated-stacks.ts";
 
 const MODULE = new URL("../../envsvc/ports/mysql-database.ts", import.meta.url).href;
 
@@ -26,20 +28,12 @@ async function childrenRunningStackProcess(): Promise<string[]> {
   const found: string[] = [];
   for (const pid of (await readdir("/proc")).filter((p) => /^\d+$/.test(p))) {
     const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    const ppid = Number(procStatFields(stat)[1]);
     if (ppid !== process.pid) continue;
     if ((await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).includes("stack-process-child"))
       found.push(pid);
   }
   return found;
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe("StackProcesses", () => {
@@ -54,9 +48,9 @@ describe("StackProcesses", () => {
   it("starts a child ahead and stops it on close", async () => {
     const before = await childrenRunningStackProcess();
     const own = new StackProcesses({ backend: dir, passphrase: "stack-process-test" });
-    await until(async () => (await childrenRunningStackProcess()).length === before.length + 1);
+    await eventually(async () => (await childrenRunningStackProcess()).length === before.length + 1, 20_000);
     own.close();
-    await until(async () => (await childrenRunningStackProcess()).length === before.length);
+    await eventually(async () => (await childrenRunningStackProcess()).length === before.length, 20_000);
   });
 
   it("runs up and destroy in a child: events, outputs with secrets named, the resources real", async () => {

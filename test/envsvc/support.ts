@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { loadConfig, type EnvsvcConfig } from "../../envsvc/config.ts";
 import type { Logger } from "pino";
-import type { Clock } from "../../envsvc/core/ports.ts";
+import type { Clock, Registry } from "../../envsvc/core/ports.ts";
 import type { Environment, IdleNotifier, Operation } from "../../envsvc/core/model.ts";
 import { createLogger, startEnvsvc, type RunningEnvsvc } from "../../envsvc/server.ts";
 import { freshDatabase, type TestDatabase } from "../support/db.ts";
@@ -140,4 +140,28 @@ async function startOn(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A ready env straight in the registry (its create operation succeeded), without running the engine. */
+export async function registerReadyEnv(
+  registry: Registry,
+  env: { id: string; shop: string; operationId: string; url: string; database: string },
+): Promise<void> {
+  const now = new Date();
+  await registry.insertEnvWithOperation(
+    {
+      id: env.id,
+      shop: env.shop,
+      owner: "admin",
+      branch: null,
+      target: "local",
+      source: null,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + 3_600_000),
+      costPerHourUsd: 0,
+    },
+    { id: env.operationId, kind: "create", requestedBy: "admin", createdAt: now },
+  );
+  await registry.setOperationStatus(env.operationId, "succeeded", now);
+  await registry.setEnvReady(env.id, env.url, env.database);
 }

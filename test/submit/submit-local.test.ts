@@ -83,7 +83,10 @@ describe("ikou submit --local", () => {
     await waitFor(
       async () => {
         record = await readRecord();
-        if (!record?.children[1]?.attempts[0]?.pid) return false;
+        // Child 1 must still be running when it is killed: a fast shard can finish before the other commits.
+        const attempt = record?.children[1]?.attempts[0];
+        if (!attempt?.pid || record!.children[1]!.status !== "running" || attempt.exitCode !== null)
+          return false;
         const [rows] = (await db
           .query("SELECT COUNT(*) AS n FROM import_checkpoints WHERE file LIKE 'order%'")
           .catch(() => [[{ n: 0 }]])) as unknown as [{ n: number }];
